@@ -1,0 +1,50 @@
+"""Every query scoring makes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scoring.adapters.tables import candidates
+from scoring.domain.model import Candidate
+from shared.messaging.uow import UnitOfWork
+
+
+class CandidateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, candidate: Candidate) -> None:
+        dialect_insert = sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert
+        await self.session.execute(
+            dialect_insert(candidates)
+            .values(
+                proposal_id=candidate.proposal_id, reference=candidate.reference, region=candidate.region,
+                round_id=candidate.round_id, municipality_number=candidate.municipality_number,
+                title=candidate.title, submitted_at=candidate.submitted_at, received_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["proposal_id"])
+        )
+
+    async def for_round(self, round_id: str) -> list[Candidate]:
+        result = await self.session.execute(
+            select(candidates).where(candidates.c.round_id == round_id).order_by(candidates.c.reference)
+        )
+        return [
+            Candidate(
+                proposal_id=r.proposal_id, reference=r.reference, region=r.region, round_id=r.round_id,
+                municipality_number=r.municipality_number, title=r.title, submitted_at=r.submitted_at,
+            )
+            for r in result
+        ]
+
+
+class ScoringUnitOfWork(UnitOfWork):
+    candidates: CandidateRepository
+
+    def _open(self) -> None:
+        self.candidates = CandidateRepository(self.session)

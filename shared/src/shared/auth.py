@@ -1,0 +1,97 @@
+"""Signed, short-lived session tokens with roles scoped to a region; verified by every service.
+
+The registry issues them (from its directory; in dev, for the seeded demo users). Other services
+only verify: they share the signing key, not the directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import jwt
+from fastapi import Request
+
+from shared.web.problems import Forbidden, Unauthorized
+
+ALGORITHM = "HS256"
+ISSUER = "kp-registry"
+SESSION_COOKIE = "kp_session"
+
+
+class Role(StrEnum):
+    SECRETARIAT = "secretariat"
+    COMMITTEE_MEMBER = "committee_member"
+    STEERING_GROUP = "steering_group"
+    PRODUCER = "producer"
+    REGISTRY_EDITOR = "registry_editor"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    role: Role
+    region: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an opaque user id and role grants. No name or e-mail address."""
+
+    subject: str
+    grants: tuple[RoleGrant, ...]
+
+    def has(self, role: Role, region: str) -> bool:
+        return any(g.region == region and g.role in (role, Role.ADMIN) for g in self.grants)
+
+
+def issue_token(secret: str, subject: str, grants: tuple[RoleGrant, ...], ttl_seconds: int) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "iss": ISSUER,
+        "sub": subject,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+        "roles": [{"role": g.role.value, "region": g.region} for g in grants],
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError as error:
+        raise Unauthorized(f"invalid session token: {type(error).__name__}") from None
+    try:
+        grants = tuple(RoleGrant(Role(r["role"]), str(r["region"])) for r in claims.get("roles", []))
+    except (KeyError, ValueError, TypeError):
+        raise Unauthorized("invalid session token: malformed roles") from None
+    return Principal(subject=str(claims["sub"]), grants=grants)
+
+
+def token_from_request(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def principal_dependency(secret: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A FastAPI dependency: the verified caller, or 401."""
+
+    async def current_principal(request: Request) -> Principal:
+        token = token_from_request(request)
+        if not token:
+            raise Unauthorized("a session token is required")
+        return verify_token(secret, token)
+
+    return current_principal
+
+
+def require_role(principal: Principal, role: Role, region: str) -> None:
+    """Enforce role and region on an endpoint; a grant in another region does not count."""
+    if not principal.has(role, region):
+        raise Forbidden(f"the {role.value} role for region {region} is required")

@@ -1,0 +1,1 @@
+"""The only import surface between services: envelope, subjects, streams and event models."""

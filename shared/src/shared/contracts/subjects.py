@@ -1,0 +1,95 @@
+"""NATS subjects (kp.<service>.<region>.<aggregate>.<event>.v<N>), event types and durable consumers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from shared.contracts import events, streams
+
+# Wildcard subjects a subscriber listens on: every region.
+PROPOSAL_SUBMITTED_V1 = "kp.intake.*.proposal.submitted.v1"
+RECEIPT_REQUESTED_V1 = "kp.contacts.*.proposal.receipt_requested.v1"
+RANKING_RECOMMENDED_V1 = "kp.scoring.*.ranking.recommended.v1"
+DEAD_LETTER_PREFIX = "kp.dlq"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """Where one event type is published and what its data looks like."""
+
+    type: str
+    service: str
+    subject_pattern: str  # with {region}
+    model: type[BaseModel]
+    stream: str
+
+    def subject(self, region: str) -> str:
+        return self.subject_pattern.format(region=region)
+
+
+PROPOSAL_SUBMITTED = EventSpec(
+    "kp.intake.proposal.submitted.v1",
+    "intake",
+    "kp.intake.{region}.proposal.submitted.v1",
+    events.ProposalSubmittedV1,
+    streams.INTAKE,
+)
+RECEIPT_REQUESTED = EventSpec(
+    "kp.intake.proposal.receipt_requested.v1",
+    "intake",
+    "kp.contacts.{region}.proposal.receipt_requested.v1",
+    events.ReceiptRequestedV1,
+    streams.CONTACTS,
+)
+RANKING_RECOMMENDED = EventSpec(
+    "kp.scoring.ranking.recommended.v1",
+    "scoring",
+    "kp.scoring.{region}.ranking.recommended.v1",
+    events.RankingRecommendedV1,
+    streams.SCORING,
+)
+
+EVENT_SPECS: dict[str, EventSpec] = {
+    spec.type: spec for spec in (PROPOSAL_SUBMITTED, RECEIPT_REQUESTED, RANKING_RECOMMENDED)
+}
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer. Its config is fixed at creation, so the bootstrap step owns it."""
+
+    durable: str
+    stream: str
+    filter_subject: str
+    service: str
+    max_deliver: int = 8
+    ack_wait_seconds: float = 30.0
+    max_ack_pending: int = 1000
+    description: str = ""
+
+
+SCORING_PROPOSAL_SUBMITTED = ConsumerSpec(
+    "scoring-proposal-submitted", streams.INTAKE, PROPOSAL_SUBMITTED_V1, "scoring",
+    description="Scoring keeps each submitted proposal as a candidate in its round",
+)
+REGISTRY_PROPOSAL_SUBMITTED = ConsumerSpec(
+    "registry-proposal-submitted", streams.INTAKE, PROPOSAL_SUBMITTED_V1, "registry",
+    description="The registry records each proposal as a knowledge need",
+)
+NOTIFY_RECEIPT_REQUESTED = ConsumerSpec(
+    "notify-receipt-requested", streams.CONTACTS, RECEIPT_REQUESTED_V1, "notify",
+    description="Notify sends the proposer a receipt",
+)
+ORDERING_RANKING_RECOMMENDED = ConsumerSpec(
+    "ordering-ranking-recommended", streams.SCORING, RANKING_RECOMMENDED_V1, "ordering",
+    description="Ordering stores a draft decision from the committee's recommendation",
+)
+
+CONSUMERS: tuple[ConsumerSpec, ...] = (
+    SCORING_PROPOSAL_SUBMITTED,
+    REGISTRY_PROPOSAL_SUBMITTED,
+    NOTIFY_RECEIPT_REQUESTED,
+    ORDERING_RANKING_RECOMMENDED,
+)

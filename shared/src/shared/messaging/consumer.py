@@ -1,0 +1,136 @@
+"""Idempotent, explicitly acknowledged event subscribers on durable pull consumers.
+
+The wrapper decides what happens to each message:
+- it parses and validates the CloudEvent; a message that can never parse goes to the dead letters;
+- the handler's own transient failure is nacked *with a delay* (a plain nack would burn max_deliver
+  in milliseconds), and on the last allowed attempt it is dead-lettered with the reason;
+- success is acknowledged. Handlers make redeliveries harmless with the inbox (`UnitOfWork.claim`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.exceptions import NackMessage
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import DeliverPolicy
+from pydantic import BaseModel, ValidationError
+
+from shared.contracts.envelope import CloudEvent
+from shared.contracts.subjects import ConsumerSpec, EventSpec
+from shared.messaging.deadletters import record_dead_letter
+from shared.telemetry import get_logger
+
+log = get_logger("kp.consumer")
+
+Handler = Callable[[CloudEvent[Any]], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """The event is well-formed but can never be handled (e.g. it contradicts the service's rules)."""
+
+
+def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
+    """The one definition of a durable's config, used by the bootstrap step and the subscriber."""
+    return ConsumerConfig(
+        durable_name=spec.durable,
+        name=spec.durable,
+        description=spec.description or None,
+        filter_subject=spec.filter_subject,
+        ack_policy=JsAckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=spec.max_deliver,
+        ack_wait=spec.ack_wait_seconds,
+        max_ack_pending=spec.max_ack_pending,
+    )
+
+
+def retry_delay(deliveries: int) -> float:
+    """Exponential backoff between attempts: 0.5 s, 1 s, 2 s … at most 30 s."""
+    return float(min(30.0, 0.5 * 2 ** max(0, deliveries - 1)))
+
+
+def validation_reason(error: ValidationError) -> str:
+    """Which fields broke which rule, without echoing the values (they may be personal data)."""
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
+        for e in error.errors(include_input=False, include_url=False)
+    ]
+    return "invalid event: " + "; ".join(parts)
+
+
+def parse_event(body: bytes, accepts: Sequence[EventSpec]) -> CloudEvent[Any]:
+    """Parse an envelope for one of the accepted event types, or raise ValueError with the reason."""
+    try:
+        raw = json.loads(body)
+    except ValueError as error:
+        raise ValueError(f"not JSON: {error.__class__.__name__}") from None
+    if not isinstance(raw, dict):
+        raise ValueError("not a CloudEvent: the body is not a JSON object")
+    event_type = raw.get("type")
+    spec = next((s for s in accepts if s.type == event_type), None)
+    if spec is None:
+        raise ValueError(f"unknown event type or version: {event_type!r}")
+    try:
+        return CloudEvent[spec.model].model_validate(raw)  # type: ignore[name-defined]
+    except ValidationError as error:
+        raise ValueError(validation_reason(error)) from None
+
+
+def event_subscriber(
+    broker: NatsBroker, spec: ConsumerSpec, accepts: Sequence[EventSpec], *, batch_size: int = 16
+) -> Callable[[Handler], Handler]:
+    """Register `handler` on the durable `spec`; the handler's docstring describes it in AsyncAPI."""
+
+    def register(handler: Handler) -> Handler:
+        async def on_message(message: NatsMessage) -> None:
+            raw = message.raw_message
+            meta = raw.metadata
+            deliveries = meta.num_delivered or 1
+            location = {"stream": meta.stream, "stream_seq": meta.sequence.stream, "subject": raw.subject}
+            try:
+                event = parse_event(raw.data, accepts)
+            except ValueError as error:
+                log.warning("event.dead_lettered", consumer=spec.durable, reason=str(error), **location)
+                await record_dead_letter(broker, spec, deliveries=deliveries, reason=str(error), **location)
+                return
+            try:
+                await handler(event)
+            except PermanentError as error:
+                log.warning("event.dead_lettered", consumer=spec.durable, event_id=event.id, reason=str(error))
+                await record_dead_letter(broker, spec, deliveries=deliveries, reason=str(error), **location)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {str(error)[:300]}"
+                if deliveries >= spec.max_deliver:
+                    log.error("event.gave_up", consumer=spec.durable, event_id=event.id, deliveries=deliveries)
+                    await record_dead_letter(
+                        broker, spec, deliveries=deliveries, reason=f"failed {deliveries} times; last: {reason}",
+                        **location,
+                    )
+                    return
+                delay = retry_delay(deliveries)
+                log.warning(
+                    "event.retry", consumer=spec.durable, event_id=event.id, deliveries=deliveries,
+                    delay=delay, error=type(error).__name__,
+                )
+                raise NackMessage(delay=delay) from error
+
+        on_message.__name__ = handler.__name__
+        on_message.__doc__ = handler.__doc__
+        broker.subscriber(
+            spec.filter_subject,
+            stream=JStream(spec.stream, declare=False),
+            durable=spec.durable,
+            pull_sub=PullSub(batch_size=batch_size, timeout=2.0),
+            config=consumer_config(spec),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=spec.durable,
+            description=handler.__doc__,
+        )(on_message)
+        return handler
+
+    return register

@@ -1,0 +1,106 @@
+"""The unit of work: one transaction for a use case's state, its outgoing events and its inbox entry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from opentelemetry.propagate import inject
+from pydantic import BaseModel
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.envelope import envelope, new_event_id
+from shared.contracts.subjects import EventSpec
+from shared.db import Database
+
+
+class UnitOfWork:
+    """Commit once, at the edge. Subclasses add the service's repositories in `_open`."""
+
+    session: AsyncSession
+
+    def __init__(
+        self, database: Database, outbox: Table, inbox: Table, on_commit: Callable[[], None] | None = None
+    ) -> None:
+        self._database = database
+        self._outbox = outbox
+        self._inbox = inbox
+        self._on_commit = on_commit
+        self._staged: list[dict[str, Any]] = []
+        self._committed = False
+        self._locked = False
+
+    async def __aenter__(self) -> Self:
+        lock = self._database.write_lock
+        if lock is not None:
+            await lock.acquire()
+            self._locked = True
+        self.session = self._database.writer()
+        self._staged = []
+        self._committed = False
+        self._open()
+        return self
+
+    def _open(self) -> None:
+        """Create repositories on `self.session`."""
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+            await self.session.close()
+        finally:
+            if self._locked and self._database.write_lock is not None:
+                self._database.write_lock.release()
+                self._locked = False
+
+    def publish(self, spec: EventSpec, *, region: str, subject_id: str, data: BaseModel) -> str:
+        """Stage an event; it is written with the state at commit, and published by the relay after."""
+        event_id = new_event_id()
+        body = envelope(
+            service=spec.service, event_type=spec.type, subject=subject_id, region=region, data=data,
+            event_id=event_id,
+        )
+        carrier: dict[str, str] = {}
+        inject(carrier)  # the current trace context, so the consumer's spans join this request's trace
+        self._staged.append(
+            {
+                "event_id": event_id,
+                "event_type": spec.type,
+                "subject": spec.subject(region),
+                "stream": spec.stream,
+                "payload": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                "trace_headers": json.dumps(carrier),
+                "created_at": datetime.now(UTC),
+                "attempts": 0,
+            }
+        )
+        return event_id
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        """Record that `consumer` handles `event_id`; False when it already has (a redelivery)."""
+        dialect_insert = sqlite_insert if self._database.sqlite else pg_insert
+        statement = (
+            dialect_insert(self._inbox)
+            .values(consumer=consumer, event_id=event_id, received_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        )
+        result = await self.session.execute(statement)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def commit(self) -> None:
+        if self._staged:
+            await self.session.execute(insert(self._outbox), self._staged)
+        await self.session.commit()
+        self._committed = True
+        if self._staged and self._on_commit is not None:
+            self._on_commit()
+        self._staged = []

@@ -1,0 +1,113 @@
+"""What every service has: its database, broker, outbox relay, health, problem handlers and telemetry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream.nats import NatsBroker
+from sqlalchemy import Table
+
+from shared.db import Database
+from shared.messaging.broker import create_broker
+from shared.messaging.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_logging, get_logger, instrument_app
+from shared.web.health import health_router
+from shared.web.problems import install_problem_handlers
+
+log = get_logger("kp.runtime")
+
+
+class ServiceRuntime:
+    """The service's long-lived parts, started and stopped by the FastAPI lifespan (pitfall 10)."""
+
+    def __init__(self, settings: ServiceSettings, outbox: Table, inbox: Table, broker: NatsBroker | None = None):
+        self.settings = settings
+        self.name = settings.service_name
+        self.database = Database(settings.database_url)
+        self.broker = broker or create_broker(settings.common.nats_url, self.name)
+        self.outbox = outbox
+        self.inbox = inbox
+        self.relay = OutboxRelay(
+            self.database, outbox, self.broker, self.name,
+            batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+        )
+        self.broker_connected = False
+        self._connector: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        # The HTTP side comes up even while the broker is away; /readyz tells the difference.
+        self._connector = asyncio.create_task(self._connect_broker(), name=f"broker-connect-{self.name}")
+        self.relay.start()
+
+    async def _connect_broker(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.broker.start()
+                self.broker_connected = True
+                log.info("broker.connected", service=self.name)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("broker.connect_failed", service=self.name, error=type(error).__name__)
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+
+    async def stop(self) -> None:
+        if self._connector is not None:
+            self._connector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connector
+        await self.relay.stop()
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        await self.database.dispose()
+
+    async def readiness(self) -> dict[str, bool]:
+        try:
+            await asyncio.wait_for(self.database.ping(), 2.0)
+            database_ok = True
+        except Exception:
+            database_ok = False
+        broker_ok = False
+        if self.broker_connected:
+            with contextlib.suppress(Exception):
+                broker_ok = bool(await self.broker.ping(timeout=2.0))
+        return {f"{self.name}.database": database_ok, f"{self.name}.broker": broker_ok}
+
+
+def build_service_app(runtime: ServiceRuntime, routers: Sequence[APIRouter], **fastapi_kwargs: Any) -> FastAPI:
+    """A FastAPI app whose lifespan owns the runtime; the same app runs alone or behind the gateway."""
+    configure_logging()
+    name = runtime.name
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=f"Kunnskapsportalen {name}",
+        lifespan=lifespan,
+        docs_url=f"/api/{name}/docs",
+        openapi_url=f"/api/{name}/openapi.json",
+        redoc_url=None,
+        **fastapi_kwargs,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.include_router(health_router(runtime.readiness))
+    for router in routers:
+        app.include_router(router)
+    instrument_app(app, runtime.database.engine, name)
+    return app

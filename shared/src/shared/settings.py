@@ -1,0 +1,48 @@
+"""Settings base classes: dev defaults that work out of the box, production that refuses placeholders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class CommonSettings(BaseSettings):
+    """What every service shares, read from KP_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="KP_", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    nats_url: str = "nats://127.0.0.1:4222"
+    var_dir: Path = Path("var")
+    auth_secret: str = DEV_SECRET
+    auth_token_ttl_seconds: int = 8 * 3600
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> CommonSettings:
+        if self.env == "prod" and (self.auth_secret == DEV_SECRET or len(self.auth_secret) < 32):
+            raise ValueError("KP_AUTH_SECRET must be set to a real secret of at least 32 characters in prod")
+        return self
+
+
+class ServiceSettings(BaseSettings):
+    """One service's settings: its own database plus the common part."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    database_url: str = ""
+    common: CommonSettings = Field(default_factory=CommonSettings)
+    relay_batch_size: int = 256
+    relay_poll_seconds: float = 0.5
+
+    @model_validator(mode="after")
+    def _default_sqlite_file(self) -> ServiceSettings:
+        if not self.database_url:
+            path = (self.common.var_dir / f"{self.service_name}.db").resolve()
+            self.database_url = f"sqlite+aiosqlite:///{path}"
+        return self
