@@ -42,12 +42,19 @@ def shutdown_tracing() -> None:
 
 def instrument_app(app: Any, engine: Any, service_name: str) -> None:
     """FastAPI and SQLAlchemy spans for one service."""
+    from opentelemetry import metrics
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 
     provider = tracer_provider(service_name)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="livez,readyz")
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=provider)
+    # SQLAlchemyInstrumentor is a process-wide singleton that refuses SQLAlchemy 2.1 and would attach
+    # only to the first service's engine; its engine tracer, used per engine, does neither.
+    EngineTracer(
+        provider.get_tracer("opentelemetry.instrumentation.sqlalchemy"),
+        engine.sync_engine,
+        metrics.get_meter("kp.db").create_up_down_counter("db.client.connections.usage"),
+    )
 
 
 def _add_trace_ids(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:

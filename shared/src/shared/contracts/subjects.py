@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -22,7 +23,7 @@ class EventSpec:
     type: str
     service: str
     subject_pattern: str  # with {region}
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]
     stream: str
 
     def subject(self, region: str) -> str:

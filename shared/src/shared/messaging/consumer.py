@@ -16,9 +16,11 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.exceptions import NackMessage
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.msg import Msg
+from nats.errors import NotJSMessageError
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.subjects import ConsumerSpec, EventSpec
@@ -81,6 +83,17 @@ def parse_event(body: bytes, accepts: Sequence[EventSpec]) -> CloudEvent[Any]:
         raise ValueError(validation_reason(error)) from None
 
 
+def delivery_info(raw: Msg, spec: ConsumerSpec) -> tuple[int, dict[str, Any]]:
+    """How often the message was delivered and where it is stored. The in-memory test broker has no
+    JetStream metadata: it counts as a first delivery at sequence 0."""
+    try:
+        meta = raw.metadata
+    except NotJSMessageError:
+        return 1, {"stream": spec.stream, "stream_seq": 0, "subject": raw.subject}
+    location = {"stream": meta.stream, "stream_seq": meta.sequence.stream, "subject": raw.subject}
+    return meta.num_delivered or 1, location
+
+
 def event_subscriber(
     broker: NatsBroker, spec: ConsumerSpec, accepts: Sequence[EventSpec], *, batch_size: int = 16
 ) -> Callable[[Handler], Handler]:
@@ -89,9 +102,7 @@ def event_subscriber(
     def register(handler: Handler) -> Handler:
         async def on_message(message: NatsMessage) -> None:
             raw = message.raw_message
-            meta = raw.metadata
-            deliveries = meta.num_delivered or 1
-            location = {"stream": meta.stream, "stream_seq": meta.sequence.stream, "subject": raw.subject}
+            deliveries, location = delivery_info(raw, spec)
             try:
                 event = parse_event(raw.data, accepts)
             except ValueError as error:

@@ -16,7 +16,6 @@ from typing import Any
 
 from faststream.nats import NatsBroker
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind
 from sqlalchemy import Table, delete, select, update

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+from shared.db import UtcDateTime
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -17,8 +19,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("stream", String(64), nullable=False),
         Column("payload", Text, nullable=False),
         Column("trace_headers", Text, nullable=False, default="{}"),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
     )
@@ -33,5 +35,5 @@ def inbox_table(metadata: MetaData) -> Table:
         metadata,
         Column("consumer", String(120), primary_key=True),
         Column("event_id", String(64), primary_key=True),
-        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("received_at", UtcDateTime(), nullable=False),
     )

@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters.tables import idempotency_keys, proposals, reference_counters, rounds
-from intake.domain.model import EffectQuestion, Proposal, Proposer, Round
+from intake.domain.model import EffectQuestion, Proposal, Round
+from shared.db import dialect_insert
 
 
 def _round(row: Any) -> Round:
@@ -47,8 +46,7 @@ class RoundRepository:
             "id": round_.id, "region": round_.region, "name": round_.name, "opens_at": round_.opens_at,
             "closes_at": round_.closes_at, "default_language": round_.default_language,
         }
-        dialect_insert = sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert
-        statement = dialect_insert(rounds).values(**values)
+        statement = dialect_insert(self.session)(rounds).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["id"], set_={k: statement.excluded[k] for k in values if k != "id"}
         )
@@ -79,9 +77,8 @@ class ProposalRepository:
 
     async def next_reference_number(self, region: str, year: int) -> int:
         """Take the next number in the region's yearly sequence, inside the caller's transaction."""
-        dialect_insert = sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert
         statement = (
-            dialect_insert(reference_counters)
+            dialect_insert(self.session)(reference_counters)
             .values(region=region, year=year, last_number=1)
             .on_conflict_do_update(
                 index_elements=["region", "year"], set_={"last_number": reference_counters.c.last_number + 1}

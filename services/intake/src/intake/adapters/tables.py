@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
+from shared.db import UtcDateTime
 from shared.messaging.tables import inbox_table, outbox_table
 
 metadata = MetaData()
@@ -14,8 +15,8 @@ rounds = Table(
     Column("id", String(80), primary_key=True),
     Column("region", String(32), nullable=False, index=True),
     Column("name", String(200), nullable=False),
-    Column("opens_at", DateTime(timezone=True), nullable=False),
-    Column("closes_at", DateTime(timezone=True), nullable=False),
+    Column("opens_at", UtcDateTime(), nullable=False),
+    Column("closes_at", UtcDateTime(), nullable=False),
     Column("default_language", String(2), nullable=False, default="nb"),
 )
 
@@ -35,7 +36,7 @@ proposals = Table(
     Column("background", Text, nullable=False, default=""),
     Column("language", String(2), nullable=False),
     Column("status", String(40), nullable=False),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
     # Personal data: only here, never in a domain event, a span or a log line.
     Column("proposer_name", String(200), nullable=False),
     Column("proposer_email", String(320), nullable=False),
@@ -56,7 +57,7 @@ idempotency_keys = Table(
     Column("key", String(200), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("proposal_id", String(40), ForeignKey("proposals.id"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("proposal_id", name="uq_idempotency_proposal"),
 )
 

@@ -52,7 +52,9 @@ class SubmittedProposal:
     created: bool  # False when an Idempotency-Key replay returned the earlier proposal
 
 
-async def submit_proposal(command: SubmitProposal, uow: IntakeUnitOfWork, now: datetime | None = None) -> SubmittedProposal:
+async def submit_proposal(
+    command: SubmitProposal, uow: IntakeUnitOfWork, now: datetime | None = None
+) -> SubmittedProposal:
     """Store a proposal to an open round and announce it; the proposer's receipt goes on the contacts stream."""
     now = now or datetime.now(UTC)
     async with uow:
@@ -91,7 +93,9 @@ async def submit_proposal(command: SubmitProposal, uow: IntakeUnitOfWork, now: d
         )
         await uow.proposals.add(proposal)
         if command.idempotency_key:
-            await uow.proposals.remember_idempotency_key(command.idempotency_key, command.fingerprint(), proposal.id, now)
+            await uow.proposals.remember_idempotency_key(
+                command.idempotency_key, command.fingerprint(), proposal.id, now
+            )
         uow.publish(
             PROPOSAL_SUBMITTED, region=proposal.region, subject_id=proposal.id,
             data=events.ProposalSubmittedV1(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.adapters.tables import candidates
 from scoring.domain.model import Candidate
+from shared.db import dialect_insert
 from shared.messaging.uow import UnitOfWork
 
 
@@ -19,9 +18,8 @@ class CandidateRepository:
         self.session = session
 
     async def add(self, candidate: Candidate) -> None:
-        dialect_insert = sqlite_insert if self.session.bind.dialect.name == "sqlite" else pg_insert
         await self.session.execute(
-            dialect_insert(candidates)
+            dialect_insert(self.session)(candidates)
             .values(
                 proposal_id=candidate.proposal_id, reference=candidate.reference, region=candidate.region,
                 round_id=candidate.round_id, municipality_number=candidate.municipality_number,

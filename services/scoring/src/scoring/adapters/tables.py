@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy import Column, Index, MetaData, String, Table
 
+from shared.db import UtcDateTime
 from shared.messaging.tables import inbox_table, outbox_table
 
 metadata = MetaData()
@@ -17,8 +18,8 @@ candidates = Table(
     Column("round_id", String(80), nullable=False),
     Column("municipality_number", String(4), nullable=False),
     Column("title", String(200), nullable=False),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
 )
 Index("ix_candidates_round", candidates.c.round_id, candidates.c.reference)
 
