@@ -31,6 +31,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "problem.dev-login-refused": {
         "nb": "Utviklerinnlogging er avslått", "nn": "Utviklarinnlogging er slått av", "en": "Dev login is disabled",
     },
+    "problem.unknown-demo-user": {
+        "nb": "Ukjent demobruker", "nn": "Ukjend demobrukar", "en": "Unknown demo user",
+    },
+    "problem.decision-not-found": {
+        "nb": "Vedtaket finnes ikke", "nn": "Vedtaket finst ikkje", "en": "Unknown decision",
+    },
     "rule.missing": {"nb": "Feltet må fylles ut", "nn": "Feltet må fyllast ut", "en": "This field is required"},
     "rule.string_too_short": {
         "nb": "Må ha minst {min_length} tegn", "nn": "Må ha minst {min_length} teikn",

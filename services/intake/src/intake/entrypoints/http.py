@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from intake.adapters.repository import ProposalRepository, RoundRepository
@@ -90,7 +91,7 @@ def build_router(database: Database, new_uow: Callable[[], IntakeUnitOfWork]) ->
 
     @router.get("/regions/{region}/rounds", response_model=list[RoundOut])
     async def list_rounds(
-        region: Annotated[str, Field(pattern=REGION)],
+        region: Annotated[str, PathParam(pattern=REGION)],
         status: Annotated[Literal["planned", "open", "closed"] | None, Query()] = None,
     ) -> list[RoundOut]:
         """The region's rounds, optionally only those with the given status right now."""

@@ -1,0 +1,62 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create the virtual environment
+# (uv from PyPI into .tools/, the locked dependencies into .venv/) before they do anything else.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+PROJECTS := pyproject.toml uv.lock shared/pyproject.toml cli/pyproject.toml $(wildcard services/*/pyproject.toml)
+
+.PHONY: install run test lint unit live e2e faults bench schemas clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) $(PROJECTS)
+	$(UV) sync --frozen
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start the whole system on the embedded default: http://127.0.0.1:8000 (KP_PORT changes it)
+run: install
+	$(BIN)/kp run
+
+## The whole suite: lint, types, unit, service, contract, live, end-to-end and fault tests
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -m "not live and not e2e and not faults"
+
+live: install
+	$(BIN)/pytest -m live
+
+e2e: install
+	$(BIN)/pytest -m e2e
+
+faults: install
+	$(BIN)/pytest -m faults
+
+## Print throughput, latency and the baselines they are measured against
+bench: install
+	$(BIN)/python -m bench
+
+## Regenerate the committed JSON Schemas and AsyncAPI document from the contract models
+schemas: install
+	$(BIN)/python -m shared.contracts.schema_export
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

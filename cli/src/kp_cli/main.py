@@ -1,0 +1,188 @@
+"""The `kp` command line: the composition root that runs, serves, migrates, bootstraps and seeds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kp_cli.services import SERVICE_NAMES, all_services, service
+from shared.settings import CommonSettings
+
+app = typer.Typer(help="Kunnskapsportalen: run, serve, migrate and operate the services.", no_args_is_help=True)
+nats_app = typer.Typer(help="The NATS JetStream streams and consumers.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters: messages that could not be handled.", no_args_is_help=True)
+seed_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(nats_app, name="nats")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(seed_app, name="seed")
+
+console = Console()
+
+
+def _services(name: str) -> list[str]:
+    if name == "all":
+        return list(SERVICE_NAMES)
+    if name not in SERVICE_NAMES:
+        raise typer.BadParameter(f"unknown service {name!r}; choose one of: all, {', '.join(SERVICE_NAMES)}")
+    return [name]
+
+
+@app.command()
+def migrate(name: Annotated[str, typer.Argument(help="A service, or 'all'")] = "all") -> None:
+    """Upgrade a service's database to the newest migration."""
+    from shared.db import migrate as run_migrations
+
+    for service_name in _services(name):
+        entry = service(service_name)
+        settings = entry.settings()
+        run_migrations(entry.migrations, settings.database_url)
+        console.print(f"[green]migrated[/] {service_name}")
+
+
+@nats_app.command("bootstrap")
+def nats_bootstrap(
+    replicas: Annotated[int, typer.Option(help="Stream replicas (3 in a cluster)")] = 1,
+    url: Annotated[str | None, typer.Option(help="NATS URL; default KP_NATS_URL")] = None,
+) -> None:
+    """Create or update every stream and durable consumer (idempotent; run at every deploy)."""
+    report = asyncio.run(_bootstrap(url or CommonSettings().nats_url, replicas))
+    for name in report.created:
+        console.print(f"[green]created[/] {name}")
+    for name in report.updated:
+        console.print(f"updated {name}")
+
+
+async def _bootstrap(url: str, replicas: int):  # type: ignore[no-untyped-def]
+    import nats
+
+    from shared.messaging.bootstrap import bootstrap_streams
+
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=3)
+    try:
+        return await bootstrap_streams(nc, replicas=replicas)
+    finally:
+        await nc.close()
+
+
+@dlq_app.command("list")
+def dlq_list(url: Annotated[str | None, typer.Option(help="NATS URL; default KP_NATS_URL")] = None) -> None:
+    """Show every dead letter with its reason."""
+    from shared.messaging.deadletters import list_dead_letters
+
+    async def run() -> None:
+        import nats
+
+        nc = await nats.connect(url or CommonSettings().nats_url, connect_timeout=5)
+        try:
+            letters = await list_dead_letters(nc)
+        finally:
+            await nc.close()
+        table = Table("seq", "consumer", "original", "deliveries", "reason", "dead at")
+        for letter in letters:
+            table.add_row(
+                str(letter.dlq_seq), letter.consumer, f"{letter.stream}/{letter.stream_seq}", str(letter.deliveries),
+                letter.reason, letter.dead_at,
+            )
+        console.print(table)
+        console.print(f"{len(letters)} dead letter(s)")
+
+    asyncio.run(run())
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    seq: Annotated[list[int] | None, typer.Argument(help="KP_DLQ sequence numbers; none with --all")] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter")] = False,
+    url: Annotated[str | None, typer.Option(help="NATS URL; default KP_NATS_URL")] = None,
+) -> None:
+    """Publish dead letters' original messages again and remove them from KP_DLQ."""
+    from shared.messaging.deadletters import list_dead_letters, replay_dead_letter
+
+    if not seq and not replay_all:
+        raise typer.BadParameter("name the sequence numbers to replay, or pass --all")
+
+    async def run() -> int:
+        import nats
+
+        nc = await nats.connect(url or CommonSettings().nats_url, connect_timeout=5)
+        try:
+            letters = await list_dead_letters(nc)
+            chosen = letters if replay_all else [letter for letter in letters if letter.dlq_seq in set(seq or [])]
+            missing = set(seq or []) - {letter.dlq_seq for letter in chosen}
+            for number in sorted(missing):
+                console.print(f"[red]no dead letter with seq {number}[/]")
+            for letter in chosen:
+                subject = await replay_dead_letter(nc, letter)
+                console.print(f"replayed {letter.dlq_seq} → {subject}")
+            return len(missing)
+        finally:
+            await nc.close()
+
+    if asyncio.run(run()):
+        raise typer.Exit(1)
+
+
+@seed_app.command("demo")
+def seed_demo_command() -> None:
+    """Region `vest` with an open round (demo users come with the registry's dev login)."""
+    from kp_cli.seed import seed_demo
+
+    round_ = asyncio.run(seed_demo())
+    console.print(f"seeded round {round_.id} ({round_.region}), open until {round_.closes_at.isoformat()}")
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Argument(help="One of: " + ", ".join(SERVICE_NAMES))],
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+) -> None:
+    """Run one service as its own process (the separate-process and Kubernetes mode)."""
+    import uvicorn
+
+    entry = service(_services(name)[0])
+    application = entry.create_app(entry.settings())
+    uvicorn.run(application, host=host, port=port, log_config=None, timeout_graceful_shutdown=10)
+
+
+@app.command()
+def run(
+    port: Annotated[int, typer.Option(envvar="KP_PORT", help="The one HTTP port for all services")] = 8000,
+    host: Annotated[str, typer.Option(envvar="KP_HOST", help="Interface to listen on")] = "127.0.0.1",
+    var_dir: Annotated[Path, typer.Option(envvar="KP_VAR_DIR", help="Where NATS and SQLite keep data")] = Path("var"),
+) -> None:
+    """The embedded default: nats-server, SQLite, all five services behind one port, demo data."""
+    import uvicorn
+
+    from kp_cli.embedded import EmbeddedSystem
+
+    os.environ.setdefault("KP_ENV", "dev")
+    system = EmbeddedSystem(var_dir.resolve())
+    system.start_broker()
+    try:
+        system.prepare()
+        gateway = system.gateway()
+        console.print(
+            f"Kunnskapsportalen on [bold]http://{host}:{port}[/] (NATS {system.nats.url}); Ctrl-C stops everything"
+        )
+        config = uvicorn.Config(gateway, host=host, port=port, log_config=None, timeout_graceful_shutdown=10)
+        uvicorn.Server(config).run()
+    finally:
+        system.stop_broker()
+
+
+def main() -> None:
+    # A terminal's Ctrl-C goes to uvicorn; make SIGTERM from a process manager behave the same way.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Demo data for the embedded default: region `vest` with one open round. Demo users live in the
+registry's code (its dev login lists them), so nothing here creates people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from intake.adapters.tables import inbox, outbox
+from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.model import Round
+from intake.service import use_cases
+from intake.settings import IntakeSettings
+from shared.db import Database
+
+DEMO_REGION = "vest"
+DEMO_ROUND_ID = "vest-demo"
+
+
+def demo_round(now: datetime) -> Round:
+    """A round that is open now and for the next three months, so the demo always accepts proposals."""
+    return Round(
+        id=DEMO_ROUND_ID,
+        region=DEMO_REGION,
+        name="Demorunde Kunnskapskommunen Helse Omsorg Vest",
+        opens_at=datetime(now.year, 1, 1, tzinfo=UTC),
+        closes_at=(now + timedelta(days=90)).replace(microsecond=0),
+        default_language="nn",
+    )
+
+
+async def seed_demo(settings: IntakeSettings | None = None) -> Round:
+    """Create or refresh the demo round; idempotent."""
+    settings = settings or IntakeSettings()
+    database = Database(settings.database_url)
+    try:
+        round_ = demo_round(datetime.now(UTC))
+        await use_cases.save_round(round_, IntakeUnitOfWork(database, outbox, inbox))
+        return round_
+    finally:
+        await database.dispose()

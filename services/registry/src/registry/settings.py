@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class RegistrySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="KP_REGISTRY_", extra="ignore")
+
+    service_name: str = "registry"
