@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import httpx
 import nats
 
@@ -74,13 +75,15 @@ def proposal(i: int, round_id: str = DEMO_ROUND_ID) -> dict[str, object]:
 
 
 async def http_load(base_url: str, path: str, body: Callable[[int], dict[str, object]]) -> LoadResult:
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    """POST bodies from `CONCURRENCY` keep-alive clients (aiohttp: a light client, so the server is measured)."""
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(base_url, connector=connector) as session:
 
         async def send(i: int) -> None:
-            response = await client.post(path, json=body(i))
-            if response.status_code != 201:
-                raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+            async with session.post(path, json=body(i)) as response:
+                text = await response.read()
+                if response.status != 201:
+                    raise RuntimeError(f"{response.status}: {text[:300]!r}")
 
         await closed_loop(send, WARMUP, CONCURRENCY)
         return await closed_loop(lambda i: send(i + WARMUP), REQUESTS, CONCURRENCY)

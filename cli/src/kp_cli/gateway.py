@@ -79,7 +79,8 @@ class Gateway:
         elif path == "/readyz":
             checks = await self.readiness()
             ready = all(checks.values())
-            response = JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+            body = {"status": "ready" if ready else "not ready", "checks": checks}
+            response = JSONResponse(body, 200 if ready else 503)
         elif path == "/":
             links = "".join(f'<li><a href="/api/{name}/docs">{name}</a></li>' for name in self.apps)
             response = HTMLResponse(INDEX.format(links=links))

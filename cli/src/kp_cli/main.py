@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kp_cli.services import SERVICE_NAMES, all_services, service
+from kp_cli.services import SERVICE_NAMES, service
+from shared.messaging.bootstrap import BootstrapReport
 from shared.settings import CommonSettings
 
 app = typer.Typer(help="Kunnskapsportalen: run, serve, migrate and operate the services.", no_args_is_help=True)
@@ -59,7 +60,7 @@ def nats_bootstrap(
         console.print(f"updated {name}")
 
 
-async def _bootstrap(url: str, replicas: int):  # type: ignore[no-untyped-def]
+async def _bootstrap(url: str, replicas: int) -> BootstrapReport:
     import nats
 
     from shared.messaging.bootstrap import bootstrap_streams

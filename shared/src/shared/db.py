@@ -38,28 +38,40 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
+# The writer runs on the event loop's thread (see sqlite_inline): a busy wait there would stall every
+# request, so it is short; other processes writing the same file (a seed, a migration) are brief.
+WRITER_BUSY_TIMEOUT_SECONDS = 5.0
+
+
+def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    if writer and database and database != ":memory:":
+        from shared.sqlite_inline import inline_creator
+
+        engine = create_async_engine(url, async_creator=inline_creator(database, WRITER_BUSY_TIMEOUT_SECONDS))
+    else:
+        engine = create_async_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         # Transactions are begun by the "begin" hook below, not lazily by the driver.
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk when it returns, so an acknowledged proposal survives a power cut.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int((WRITER_BUSY_TIMEOUT_SECONDS if writer else 30) * 1000)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
         # A writing transaction takes the lock up front: one that reads and later writes must not
         # fail with SQLITE_BUSY halfway. Readers begin deferred and never block in WAL mode.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
@@ -71,8 +83,8 @@ class Database:
         self.url = url
         self.sqlite = is_sqlite(url)
         if self.sqlite:
-            self.engine = _sqlite_engine(url, immediate=True)
-            self.read_engine = _sqlite_engine(url, immediate=False)
+            self.engine = _sqlite_engine(url, writer=True)
+            self.read_engine = _sqlite_engine(url, writer=False)
             # SQLite has one writer: queue writers in-process rather than in SQLite's sleeping busy handler.
             self._write_lock: asyncio.Lock | None = asyncio.Lock()
         else:

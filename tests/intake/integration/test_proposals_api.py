@@ -109,7 +109,9 @@ async def test_same_idempotency_key_returns_the_same_proposal_once(intake):
 async def test_idempotency_key_reused_for_other_content_is_a_conflict(intake):
     headers = {"Idempotency-Key": "k-2"}
     await intake.post("/api/intake/v1/proposals", json=PROPOSAL, headers=headers)
-    other = await intake.post("/api/intake/v1/proposals", json={**PROPOSAL, "title": "Noko heilt anna"}, headers=headers)
+    other = await intake.post(
+        "/api/intake/v1/proposals", json={**PROPOSAL, "title": "Noko heilt anna"}, headers=headers
+    )
     assert other.status_code == 409
     assert other.json()["type"].endswith("/idempotency-key-reused")
 

@@ -2,10 +2,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.domain.model import Round, RoundStatus, format_reference
+from intake.domain.model import EffectQuestion, Proposer, Round, RoundStatus, format_reference
 from intake.domain.municipalities import municipality_valid_on
 from intake.service.use_cases import SubmitProposal
-from intake.domain.model import EffectQuestion, Proposer
 
 
 def test_reference_is_region_year_and_four_digit_sequence():

@@ -40,8 +40,10 @@ STREAMS: tuple[StreamSpec, ...] = (
         DLQ,
         (
             "kp.dlq.>",
-            # The server's own notice that a consumer gave up on a message after max_deliver.
+            # The server's own notice that a consumer gave up on a message after max_deliver,
             "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
+            # and that a consumer terminated one (it is never redelivered): neither is dropped silently.
+            "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>",
         ),
         90 * DAY,
         description="Dead letters: messages that could not be handled, with the reason",

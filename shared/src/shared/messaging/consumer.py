@@ -103,25 +103,35 @@ def event_subscriber(
         async def on_message(message: NatsMessage) -> None:
             raw = message.raw_message
             deliveries, location = delivery_info(raw, spec)
+
+            async def dead_letter(reason: str) -> None:
+                try:
+                    await record_dead_letter(broker, spec, deliveries=deliveries, reason=reason, **location)
+                except Exception as error:
+                    # The dead-letter store did not take it: keep the message and try again later. A plain
+                    # nack would burn max_deliver in milliseconds and lose it silently (pitfall 2).
+                    log.warning(
+                        "event.dead_letter_failed", consumer=spec.durable, deliveries=deliveries,
+                        error=type(error).__name__, **location,
+                    )
+                    raise NackMessage(delay=retry_delay(deliveries)) from error
+
             try:
                 event = parse_event(raw.data, accepts)
             except ValueError as error:
                 log.warning("event.dead_lettered", consumer=spec.durable, reason=str(error), **location)
-                await record_dead_letter(broker, spec, deliveries=deliveries, reason=str(error), **location)
+                await dead_letter(str(error))
                 return
             try:
                 await handler(event)
             except PermanentError as error:
                 log.warning("event.dead_lettered", consumer=spec.durable, event_id=event.id, reason=str(error))
-                await record_dead_letter(broker, spec, deliveries=deliveries, reason=str(error), **location)
+                await dead_letter(str(error))
             except Exception as error:
                 reason = f"{type(error).__name__}: {str(error)[:300]}"
                 if deliveries >= spec.max_deliver:
                     log.error("event.gave_up", consumer=spec.durable, event_id=event.id, deliveries=deliveries)
-                    await record_dead_letter(
-                        broker, spec, deliveries=deliveries, reason=f"failed {deliveries} times; last: {reason}",
-                        **location,
-                    )
+                    await dead_letter(f"failed {deliveries} times; last: {reason}")
                     return
                 delay = retry_delay(deliveries)
                 log.warning(

@@ -1,8 +1,9 @@
 """Dead letters: messages that can never succeed are recorded in KP_DLQ with the reason.
 
 A record points at the original message by stream and sequence rather than copying it, so a
-contact message's personal data is not duplicated. The server's MAX_DELIVERIES advisories land in
-the same stream (for a consumer that died on its last attempt), and both kinds can be replayed.
+contact message's personal data is not duplicated. The server's MAX_DELIVERIES advisories (for a
+consumer that died on its last attempt) and MSG_TERMINATED advisories (for a message a consumer
+terminated) land in the same stream, and every kind can be replayed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shared.contracts.streams import DLQ
 from shared.contracts.subjects import DEAD_LETTER_PREFIX, ConsumerSpec
 
 ADVISORY_PREFIX = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
+TERMINATED_PREFIX = "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED."
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,12 @@ def _parse(seq: int, subject: str, data: bytes) -> DeadLetter | None:
         body: dict[str, Any] = json.loads(data)
     except ValueError:
         return None
-    if subject.startswith(ADVISORY_PREFIX):
+    if subject.startswith((ADVISORY_PREFIX, TERMINATED_PREFIX)):
+        if subject.startswith(ADVISORY_PREFIX):
+            reason = "max deliveries reached without an acknowledgement (server advisory)"
+        else:
+            given = str(body.get("reason") or "").strip()
+            reason = "terminated by the consumer (server advisory)" + (f": {given}" if given else "")
         return DeadLetter(
             dlq_seq=seq,
             consumer=str(body.get("consumer", "")),
@@ -71,7 +78,7 @@ def _parse(seq: int, subject: str, data: bytes) -> DeadLetter | None:
             stream_seq=int(body.get("stream_seq", 0)),
             subject="",
             deliveries=int(body.get("deliveries", 0)),
-            reason="max deliveries reached without an acknowledgement (server advisory)",
+            reason=reason,
             dead_at=str(body.get("timestamp", "")),
         )
     return DeadLetter(

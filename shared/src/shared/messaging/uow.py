@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from types import TracebackType
 from typing import Any, Self
 
 from opentelemetry.propagate import inject
 from pydantic import BaseModel
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts.envelope import envelope, new_event_id
 from shared.contracts.subjects import EventSpec
 from shared.db import Database
+
+
+@cache
+def _claim_statement(inbox: Table, sqlite: bool) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into the inbox, built once per table (statements are costly to build)."""
+    dialect_insert = sqlite_insert if sqlite else pg_insert
+    return (
+        dialect_insert(inbox)
+        .values(consumer=bindparam("consumer"), event_id=bindparam("event_id"), received_at=bindparam("received_at"))
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    )
+
+
+@cache
+def _insert_statement(table: Table) -> Any:
+    return insert(table)
 
 
 class UnitOfWork:
@@ -87,18 +104,15 @@ class UnitOfWork:
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         """Record that `consumer` handles `event_id`; False when it already has (a redelivery)."""
-        dialect_insert = sqlite_insert if self._database.sqlite else pg_insert
-        statement = (
-            dialect_insert(self._inbox)
-            .values(consumer=consumer, event_id=event_id, received_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        statement = _claim_statement(self._inbox, self._database.sqlite)
+        result = await self.session.execute(
+            statement, {"consumer": consumer, "event_id": event_id, "received_at": datetime.now(UTC)}
         )
-        result = await self.session.execute(statement)
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def commit(self) -> None:
         if self._staged:
-            await self.session.execute(insert(self._outbox), self._staged)
+            await self.session.execute(_insert_statement(self._outbox), self._staged)
         await self.session.commit()
         self._committed = True
         if self._staged and self._on_commit is not None:
