@@ -46,7 +46,7 @@ class LoadResult:
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def closed_loop(send: Callable[[int], Awaitable[None]], total: int, concurrency: int) -> LoadResult:

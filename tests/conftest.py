@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Settings default to production, which refuses the dev secret; tests run in the test environment
+# unless a test asks for dev (the dev login) itself.
+os.environ.setdefault("KP_ENV", "test")
 
 from kp_cli.nats_server import free_port  # noqa: E402
 from tests.support.waiting import eventually as _eventually  # noqa: E402

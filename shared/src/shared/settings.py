@@ -16,7 +16,9 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KP_", extra="ignore")
 
-    env: Literal["dev", "test", "prod"] = "dev"
+    # Production unless told otherwise: the dev login and the placeholder secret must be asked for
+    # explicitly (`kp run` and the tests do), never reached by forgetting a variable.
+    env: Literal["dev", "test", "prod"] = "prod"
     nats_url: str = "nats://127.0.0.1:4222"
     var_dir: Path = Path("var")
     auth_secret: str = DEV_SECRET
