@@ -183,7 +183,7 @@ def test_a_malformed_message_is_dead_lettered_and_the_next_proposal_still_flows(
 def kp(system: ServiceSystem, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kp_cli.main", *args, "--url", system.nats.url],
-        capture_output=True, text=True, timeout=60, env=system.env() | {"COLUMNS": "250"},
+        check=False, capture_output=True, text=True, timeout=60, env=system.env() | {"COLUMNS": "250"},
     )
 
 
