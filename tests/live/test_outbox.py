@@ -207,9 +207,8 @@ async def test_a_lost_puback_is_deduplicated_by_msg_id(
     assert await pending_count(database, intake_outbox) == 0
 
     # And once more, as if the relay crashed after publishing and before recording the PubAcks.
-    async with database.writer() as session:
+    async with database.write() as session:
         await session.execute(update(intake_outbox).values(sent_at=None))
-        await session.commit()
     assert await relay.publish_pending() == 3
     assert await pending_count(database, intake_outbox) == 0
 

@@ -109,5 +109,5 @@ def build_service_app(runtime: ServiceRuntime, routers: Sequence[APIRouter], **f
     app.include_router(health_router(runtime.readiness))
     for router in routers:
         app.include_router(router)
-    instrument_app(app, runtime.database.engine, name)
+    instrument_app(app, runtime.database.sync_engines, name)
     return app

@@ -17,13 +17,12 @@ from typing import Any
 from faststream.nats import NatsBroker
 from opentelemetry import context as otel_context
 from opentelemetry.propagate import extract
-from opentelemetry.trace import SpanKind
 from sqlalchemy import Table, delete, select, update
 
 from shared.contracts.envelope import CONTENT_TYPE
 from shared.contracts.streams import CONTACTS
 from shared.db import Database
-from shared.telemetry import get_logger, tracer_provider
+from shared.telemetry import get_logger
 
 log = get_logger("kp.outbox")
 
@@ -52,7 +51,6 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_cleanup = datetime.now(UTC)
-        self._tracer = tracer_provider(service_name).get_tracer("kp.outbox")
 
     def wake(self) -> None:
         """Called after a commit that staged events: publish now rather than at the next poll."""
@@ -100,20 +98,16 @@ class OutboxRelay:
             if not rows:
                 return 0
             results = await self._publish_all(rows)
-            lock = self._database.write_lock
-            assert lock is not None
-            async with lock, self._database.writer() as session:
+            async with self._database.write() as session:
                 await self._record(session, rows, results)
-                await session.commit()
         else:
-            async with self._database.writer() as session:
+            # Rows stay locked from the SELECT to the UPDATE, so another replica's relay skips them.
+            async with self._database.write() as session:
                 rows = (await session.execute(query.with_for_update(skip_locked=True))).mappings().all()
                 if not rows:
-                    await session.rollback()
                     return 0
                 results = await self._publish_all(rows)
                 await self._record(session, rows, results)
-                await session.commit()
         failed = sum(1 for r in results if r is not None)
         if failed:
             # Recorded above; raising makes the loop back off while the broker is away.
@@ -125,21 +119,17 @@ class OutboxRelay:
         return [o if isinstance(o, BaseException) else None for o in outcomes]
 
     async def _publish(self, row: Any) -> None:
-        parent = extract(json.loads(row["trace_headers"] or "{}"))
-        token = otel_context.attach(parent)
+        # The request's stored context becomes the parent of the broker's publish span (FastStream's
+        # telemetry middleware), which injects it into the headers the consumers continue from.
+        token = otel_context.attach(extract(json.loads(row["trace_headers"] or "{}")))
         try:
-            with self._tracer.start_as_current_span(
-                f"outbox relay {row['event_type']}",
-                kind=SpanKind.INTERNAL,
-                attributes={"messaging.message.id": row["event_id"], "kp.outbox.id": row["id"]},
-            ):
-                await self._broker.publish(
-                    row["payload"].encode(),
-                    row["subject"],
-                    headers={"Nats-Msg-Id": row["event_id"], "content-type": CONTENT_TYPE},
-                    stream=row["stream"],
-                    timeout=self._publish_timeout,
-                )
+            await self._broker.publish(
+                row["payload"].encode(),
+                row["subject"],
+                headers={"Nats-Msg-Id": row["event_id"], "content-type": CONTENT_TYPE},
+                stream=row["stream"],
+                timeout=self._publish_timeout,
+            )
         finally:
             otel_context.detach(token)
 
@@ -166,15 +156,10 @@ class OutboxRelay:
     async def _delete_old_sent_rows(self) -> None:
         self._last_cleanup = datetime.now(UTC)
         cutoff = self._last_cleanup - SENT_RETENTION
-        lock = self._database.write_lock
-        async with contextlib.AsyncExitStack() as stack:
-            if lock is not None:
-                await stack.enter_async_context(lock)
-            session = await stack.enter_async_context(self._database.writer())
+        async with self._database.write() as session:
             await session.execute(
                 delete(self._outbox).where(self._outbox.c.sent_at.is_not(None), self._outbox.c.sent_at < cutoff)
             )
-            await session.commit()
 
 
 async def pending_count(database: Database, outbox: Table) -> int:

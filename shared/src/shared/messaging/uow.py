@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.envelope import envelope, new_event_id
 from shared.contracts.subjects import EventSpec
-from shared.db import Database
+from shared.db import Database, WriteUnit
 
 
 @cache
@@ -51,14 +51,11 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._staged: list[dict[str, Any]] = []
         self._committed = False
-        self._locked = False
+        self._unit: WriteUnit | None = None
 
     async def __aenter__(self) -> Self:
-        lock = self._database.write_lock
-        if lock is not None:
-            await lock.acquire()
-            self._locked = True
-        self.session = self._database.writer()
+        self._unit = await self._database.open_write_unit()
+        self.session = self._unit.session
         self._staged = []
         self._committed = False
         self._open()
@@ -70,14 +67,9 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            if not self._committed:
-                await self.session.rollback()
-            await self.session.close()
-        finally:
-            if self._locked and self._database.write_lock is not None:
-                self._database.write_lock.release()
-                self._locked = False
+        if self._unit is not None:
+            unit, self._unit = self._unit, None
+            await unit.close()  # rolls back whatever was not committed
 
     def publish(self, spec: EventSpec, *, region: str, subject_id: str, data: BaseModel) -> str:
         """Stage an event; it is written with the state at commit, and published by the relay after."""
@@ -111,9 +103,11 @@ class UnitOfWork:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def commit(self) -> None:
+        """Write the state and the staged events in one transaction; durable when it returns."""
+        assert self._unit is not None, "commit outside `async with uow`"
         if self._staged:
             await self.session.execute(_insert_statement(self._outbox), self._staged)
-        await self.session.commit()
+        await self._unit.commit()
         self._committed = True
         if self._staged and self._on_commit is not None:
             self._on_commit()
