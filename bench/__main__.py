@@ -25,7 +25,7 @@ import nats
 
 from kp_cli.nats_server import NatsServer, free_port
 from kp_cli.seed import DEMO_ROUND_ID
-from tests.support.processes import ServiceProcess, ServiceSystem
+from tests.support.processes import ServiceProcess, ServiceSystem, receipt_reference
 
 CONCURRENCY = 32
 WARMUP = 200
@@ -170,7 +170,7 @@ def bench_end_to_end(root: Path) -> tuple[LoadResult, int]:
             time.sleep(0.2)
         latencies = []
         for path in mail_dir.glob("*.eml"):
-            reference = path.name.rsplit("-", 1)[0]
+            reference = receipt_reference(path.name)
             if reference in sent_at:
                 latencies.append((path.stat().st_mtime - sent_at[reference]) * 1000)
         return LoadResult(total, time.perf_counter() - started, latencies), len(latencies)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from kp_cli.seed import DEMO_ROUND_ID
-from tests.support.processes import ServiceSystem
+from tests.support.processes import ServiceSystem, receipt_reference
 
 pytestmark = pytest.mark.faults
 
@@ -93,7 +94,7 @@ async def run_load(system: ServiceSystem) -> dict[int, str]:
     return accepted
 
 
-def wait_for(description: str, condition, timeout: float = 240.0):  # type: ignore[no-untyped-def]
+def wait_for(description: str, condition: Callable[[], bool | int], timeout: float = 240.0) -> None:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -120,11 +121,18 @@ def test_kill_nats_twice_and_each_consumer_once_loses_and_repeats_nothing(tmp_pa
             return [n["proposal_id"] for n in httpx.get(url, params={"region": "vest"}, timeout=30).json()]
 
         def receipts() -> list[str]:
-            return [p.name.rsplit("-", 1)[0] for p in (system.var_dir / "mail").glob("*.eml")]
+            return [receipt_reference(p.name) for p in (system.var_dir / "mail").glob("*.eml")]
 
-        wait_for("every candidate", lambda: len(set(candidates())) == TOTAL or len(set(candidates())))
-        wait_for("every knowledge need", lambda: len(set(needs())) == TOTAL or len(set(needs())))
-        wait_for("every receipt", lambda: len(receipts()) >= TOTAL or len(receipts()))
+        def all_of(found: Callable[[], list[str]]) -> Callable[[], bool | int]:
+            def check() -> bool | int:
+                count = len(set(found()))
+                return True if count >= TOTAL else count
+
+            return check
+
+        wait_for("every candidate", all_of(candidates))
+        wait_for("every knowledge need", all_of(needs))
+        wait_for("every receipt", all_of(receipts))
         time.sleep(3)  # anything still in flight would show up as a duplicate now
 
         found_candidates, found_needs, found_receipts = candidates(), needs(), receipts()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,3 +154,14 @@ class ServiceSystem:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+RECEIPT_FILE = re.compile(r"^(?P<reference>[A-Z0-9]+-\d{4}-\d{4,})-.+\.eml$")
+
+
+def receipt_reference(file_name: str) -> str:
+    """The proposal reference a receipt file (`<reference>-<delivery id>.eml`) was written for."""
+    match = RECEIPT_FILE.match(file_name)
+    if match is None:
+        raise ValueError(f"not a receipt file name: {file_name!r}")
+    return match["reference"]
