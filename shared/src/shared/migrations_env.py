@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+
+def _render_item(kind: str, item: Any, autogen_context: Any) -> str | bool:
+    """Autogenerate writes UtcDateTime as the plain column type it stores, so migrations import nothing of ours."""
+    from shared.db import UtcDateTime
+
+    if kind == "type" and isinstance(item, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection, metadata: MetaData) -> None:
@@ -16,6 +26,7 @@ def _run(connection: Connection, metadata: MetaData) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from shared.db import UtcDateTime
 from shared.messaging.tables import inbox_table, outbox_table
@@ -18,6 +18,16 @@ rounds = Table(
     Column("opens_at", UtcDateTime(), nullable=False),
     Column("closes_at", UtcDateTime(), nullable=False),
     Column("default_language", String(2), nullable=False, default="nb"),
+    # The proposal window is stored in UTC and shown in this zone (Europe/Oslo).
+    Column("time_zone", String(64), nullable=False, default="Europe/Oslo", server_default="Europe/Oslo"),
+    Column("committee_meeting_on", Date, nullable=True),
+    Column("decision_on", Date, nullable=True),
+    Column("final_report_on", Date, nullable=True),
+    Column("criteria_set", String(80), nullable=True),
+    Column("capacity_note", Text, nullable=False, default="", server_default=""),
+    # When round.opened / round.closed were announced: the clock publishes each exactly once.
+    Column("opened_announced_at", UtcDateTime(), nullable=True),
+    Column("closed_announced_at", UtcDateTime(), nullable=True),
 )
 
 proposals = Table(
@@ -27,7 +37,12 @@ proposals = Table(
     Column("reference", String(40), nullable=False, unique=True),
     Column("region", String(32), nullable=False),
     Column("round_id", String(80), ForeignKey("rounds.id"), nullable=False),
-    Column("municipality_number", String(4), nullable=False),
+    # Who proposes: a municipality (official number) or a non-municipal unit such as USHT (units.csv).
+    Column("municipality_number", String(4), nullable=True),
+    Column("unit_code", String(40), nullable=True),
+    Column("department", String(200), nullable=False, default="", server_default=""),
+    Column("service_area", String(60), nullable=True),
+    Column("theme", String(60), nullable=True),
     Column("title", String(200), nullable=False),
     Column("population", Text, nullable=False),
     Column("intervention", Text, nullable=False),
@@ -37,11 +52,32 @@ proposals = Table(
     Column("language", String(2), nullable=False),
     Column("status", String(40), nullable=False),
     Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("decision_text", Text, nullable=False, default="", server_default=""),
+    Column("decision_on", Date, nullable=True),
+    # {criterion code: 1..5} as JSON: the proposer's own view against the round's criteria.
+    Column("self_assessment", Text, nullable=False, default="{}", server_default="{}"),
+    Column("consent_at", UtcDateTime(), nullable=True),
     # Personal data: only here, never in a domain event, a span or a log line.
     Column("proposer_name", String(200), nullable=False),
     Column("proposer_email", String(320), nullable=False),
 )
 Index("ix_proposals_round", proposals.c.round_id, proposals.c.submitted_at)
+Index("ix_proposals_region_submitted", proposals.c.region, proposals.c.submitted_at)
+
+# What happened to a proposal, in order: the public status page shows it (never with personal data).
+proposal_history = Table(
+    "proposal_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("proposal_id", String(40), ForeignKey("proposals.id"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("event", String(60), nullable=False),
+    Column("status", String(40), nullable=False),
+    # Public text (e.g. the reason for a rejection); internal notes live elsewhere.
+    Column("note", Text, nullable=False, default=""),
+    Column("related_proposal_id", String(40), nullable=True),
+)
+Index("ix_proposal_history_proposal", proposal_history.c.proposal_id, proposal_history.c.id)
 
 reference_counters = Table(
     "reference_counters",
