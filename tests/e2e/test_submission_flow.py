@@ -39,6 +39,7 @@ def proposal(title: str = "Velferdsteknologi og økonomisk gevinst") -> dict[str
             "outcome": "Økonomisk gevinst og livskvalitet",
         },
         "background": "Voss vurderer å skalere opp.",
+        "consent": True,
         "proposer": {"name": PROPOSER_NAME, "email": PROPOSER_EMAIL},
         "language": "nn",
     }

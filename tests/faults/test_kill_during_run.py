@@ -38,6 +38,7 @@ def body(i: int) -> dict[str, object]:
         "title": f"Forslag nummer {i} om kunnskapsbehov",
         "question": {"population": "Eldre", "intervention": "Tiltak", "comparison": "Vanleg praksis",
                      "outcome": "Betre helse"},
+        "consent": True,
         "proposer": {"name": "Test Person", "email": f"person{i}@example.no"},
         "language": "nn" if i % 2 else "nb",
     }

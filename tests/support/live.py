@@ -154,7 +154,7 @@ async def submit(
         intake_use_cases.SubmitProposal(
             region="vest", round_id=round_id, municipality_number="4601", title=title,
             question=EffectQuestion("Elderly living at home", "Strength training", "", "Fewer falls"),
-            background="", proposer=Proposer("Kari Nordmann", "kari@example.no"),
+            background="", proposer=Proposer("Kari Nordmann", "kari@example.no"), consent=True,
         ),
         uow,
     )

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kp_cli.intake_commands import intake_app
+from kp_cli.seed_2019 import seed_demo_2019
 from kp_cli.services import SERVICE_NAMES, service
 from shared.messaging.bootstrap import BootstrapReport
 from shared.settings import CommonSettings
@@ -23,6 +25,8 @@ seed_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 app.add_typer(nats_app, name="nats")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
+app.add_typer(intake_app, name="intake")
+seed_app.command("demo-2019")(seed_demo_2019)
 
 console = Console()
 

@@ -1,62 +1,9 @@
-"""Intake's API on SQLite with FastStream's in-memory broker: what a proposer and the other services observe."""
+"""Intake's proposal API on SQLite with FastStream's in-memory broker: what proposers and other services observe."""
 
 import json
-from datetime import UTC, datetime, timedelta
 
-import pytest
-from faststream.nats import TestNatsBroker
-from httpx import ASGITransport, AsyncClient
-from sqlalchemy import select
-
-from intake.adapters.tables import inbox, outbox
-from intake.adapters.uow import IntakeUnitOfWork
-from intake.app import MIGRATIONS, create_app
-from intake.domain.model import Round
-from intake.service import use_cases
-from intake.settings import IntakeSettings
 from shared.contracts.subjects import PROPOSAL_SUBMITTED, RECEIPT_REQUESTED
-from shared.db import migrate_async
-from shared.settings import CommonSettings
-
-NOW = datetime.now(UTC)
-PROPOSAL = {
-    "region": "vest",
-    "round": "open-round",
-    "municipality": "4601",
-    "title": "Miljøterapeutiske tiltak mot uro ved demens",
-    "question": {
-        "population": "Pasientar med demens i sjukeheim",
-        "intervention": "Sansehage, musikkterapi og lysterapi",
-        "comparison": "Medikamentell behandling",
-        "outcome": "Mindre uro og agitasjon",
-    },
-    "background": "Fleire sjukeheimar vurderer sansehage.",
-    "proposer": {"name": "Kari Nordmann", "email": "kari.nordmann@example.no"},
-    "language": "nn",
-}
-
-
-@pytest.fixture
-async def intake(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/intake.db"
-    await migrate_async(MIGRATIONS, url)
-    app = create_app(IntakeSettings(database_url=url, common=CommonSettings(env="test", var_dir=tmp_path)))
-    runtime = app.state.runtime
-    for round_ in (
-        Round("open-round", "vest", "Open", NOW - timedelta(days=10), NOW + timedelta(days=10)),
-        Round("closed-round", "vest", "Closed", NOW - timedelta(days=30), NOW - timedelta(days=1)),
-        Round("planned-round", "vest", "Planned", NOW + timedelta(days=5), NOW + timedelta(days=30)),
-    ):
-        await use_cases.save_round(round_, IntakeUnitOfWork(runtime.database, outbox, inbox))
-    async with TestNatsBroker(runtime.broker), AsyncClient(transport=ASGITransport(app), base_url="http://t") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
-    await runtime.database.dispose()
-
-
-async def outbox_rows(client):
-    async with client.app.state.runtime.database.reader() as session:
-        return (await session.execute(select(outbox).order_by(outbox.c.id))).mappings().all()
+from tests.intake.helpers import NOW, PROPOSAL, outbox_rows, proposal
 
 
 async def test_submitting_to_an_open_round_gives_a_reference_and_two_outbox_events(intake):
@@ -166,3 +113,177 @@ async def test_open_rounds_are_listed_by_status(intake):
     assert {r["id"]: r["status"] for r in everything.json()} == {
         "open-round": "open", "closed-round": "closed", "planned-round": "planned",
     }
+
+
+async def test_a_municipality_proposal_keeps_its_classification_and_announces_it(intake):
+    body = proposal(
+        department="Etat for sykehjem", service_area="sykehjem", theme="demens_behandling",
+        decision={"text": "Budsjettvedtak om sansehagar", "date": "2026-12-10"},
+        self_assessment={"nytte": 4, "ressurser": 2, "alvorlighet": 3},
+    )
+    created = (await intake.post("/api/intake/v1/proposals", json=body)).json()
+    assert created["status"] == "submitted"
+    assert created["status_url"] == f"/api/intake/v1/proposals/by-reference/{created['reference']}"
+
+    stored = (await intake.get(f"/api/intake/v1/proposals/{created['id']}")).json()
+    assert stored["municipality"] == "4601" and stored["unit"] is None
+    assert (stored["department"], stored["service_area"], stored["theme"]) == (
+        "Etat for sykehjem", "sykehjem", "demens_behandling",
+    )
+    assert stored["decision"] == {"text": "Budsjettvedtak om sansehagar", "date": "2026-12-10"}
+    assert stored["self_assessment"] == {"nytte": 4, "ressurser": 2, "alvorlighet": 3}
+
+    data = json.loads((await outbox_rows(intake))[0]["payload"])["data"]
+    assert data["municipality_number"] == "4601" and data["unit_code"] is None
+    assert (data["service_area"], data["theme"], data["decision_on"]) == ("sykehjem", "demens_behandling", "2026-12-10")
+
+
+async def test_a_unit_proposes_and_v1_readers_see_its_host_municipality(intake):
+    body = proposal(unit="usht-hordaland")
+    del body["municipality"]
+    created = await intake.post("/api/intake/v1/proposals", json=body)
+    assert created.status_code == 201, created.text
+
+    stored = (await intake.get(f"/api/intake/v1/proposals/{created.json()['id']}")).json()
+    assert stored["unit"] == "usht-hordaland" and stored["municipality"] is None
+    # ProposalSubmittedV1 keeps municipality_number required: a unit's event names its host (Bergen).
+    data = json.loads((await outbox_rows(intake))[0]["payload"])["data"]
+    assert data["municipality_number"] == "4601" and data["unit_code"] == "usht-hordaland"
+
+
+async def test_municipality_and_unit_together_or_neither_is_refused(intake):
+    both = await intake.post("/api/intake/v1/proposals", json=proposal(unit="usht-hordaland"))
+    neither = proposal()
+    del neither["municipality"]
+    none_given = await intake.post("/api/intake/v1/proposals", json=neither)
+    for response in (both, none_given):
+        assert response.status_code == 422
+        assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [
+            ("municipality", "municipality-or-unit")
+        ]
+    assert await outbox_rows(intake) == []
+
+
+async def test_unknown_unit_is_refused_naming_unit(intake):
+    body = proposal(unit="usht-atlantis")
+    del body["municipality"]
+    response = await intake.post("/api/intake/v1/proposals", json=body)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "unit"
+
+
+async def test_unknown_theme_is_refused_naming_theme_in_the_users_language(intake):
+    response = await intake.post(
+        "/api/intake/v1/proposals", json=proposal(theme="astrologi"), headers={"Accept-Language": "nn"}
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"].endswith("/validation") and problem["title"] == "Ugyldige opplysningar"
+    assert problem["errors"] == [{"field": "theme", "rule": "unknown-theme", "message": "Ukjent tema"}]
+    assert await outbox_rows(intake) == []
+
+
+async def test_every_broken_domain_rule_is_named_at_once(intake):
+    body = proposal(service_area="romfart", theme="astrologi", consent=False, decision={"date": "2026-12-10"})
+    response = await intake.post("/api/intake/v1/proposals", json=body, params={"lang": "en"})
+    assert response.status_code == 422
+    assert {e["field"]: e["rule"] for e in response.json()["errors"]} == {
+        "service_area": "unknown-service-area", "theme": "unknown-theme", "consent": "consent-required",
+        "decision.text": "decision-text-required",
+    }
+
+
+async def test_self_assessment_out_of_range_names_the_criterion(intake):
+    response = await intake.post(
+        "/api/intake/v1/proposals", json=proposal(self_assessment={"nytte": 6, "alvorlighet": 3})
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["self_assessment.nytte"]
+
+
+async def test_self_assessment_against_a_criterion_the_round_does_not_use_is_refused(intake):
+    response = await intake.post("/api/intake/v1/proposals", json=proposal(self_assessment={"utbredelse": 3}))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "self_assessment.utbredelse", "rule": "unknown-criterion",
+         "message": "Ikke et kriterium i denne runden"}
+    ]
+
+
+async def test_consent_false_is_refused_naming_consent(intake):
+    response = await intake.post("/api/intake/v1/proposals", json=proposal(consent=False))
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "consent", "rule": "consent-required", "message": "Du må samtykke før du kan sende inn"}
+    ]
+    assert await outbox_rows(intake) == []
+
+
+async def test_missing_consent_is_refused_naming_consent(intake):
+    body = proposal()
+    del body["consent"]
+    response = await intake.post("/api/intake/v1/proposals", json=body)
+    assert response.status_code == 422
+    assert ("consent", "missing") in {(e["field"], e["rule"]) for e in response.json()["errors"]}
+
+
+async def test_a_decision_date_must_be_a_date(intake):
+    response = await intake.post(
+        "/api/intake/v1/proposals", json=proposal(decision={"text": "Vedtak", "date": "neste haust"})
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "decision.date"
+
+
+async def test_texts_have_size_limits(intake):
+    body = proposal(title="T" * 201, department="D" * 201, background="B" * 10_001)
+    body["question"]["outcome"] = "O" * 2001
+    response = await intake.post("/api/intake/v1/proposals", json=body)
+    assert response.status_code == 422
+    fields = {(e["field"], e["rule"]) for e in response.json()["errors"]}
+    assert fields >= {
+        ("title", "string_too_long"), ("department", "string_too_long"), ("background", "string_too_long"),
+        ("question.outcome", "string_too_long"),
+    }
+
+
+async def test_a_body_over_64_kib_is_refused_before_it_is_read(intake):
+    response = await intake.post("/api/intake/v1/proposals", json=proposal(background="x" * 70_000))
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith("/payload-too-large")
+    assert await outbox_rows(intake) == []
+
+
+async def test_a_chunked_body_over_64_kib_is_refused_too(intake):
+    payload = json.dumps(proposal(background="x" * 70_000)).encode()
+
+    async def chunks():
+        for start in range(0, len(payload), 8192):
+            yield payload[start:start + 8192]
+
+    response = await intake.post(
+        "/api/intake/v1/proposals", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+async def test_the_submission_starts_the_proposals_history(intake):
+    created = (await intake.post("/api/intake/v1/proposals", json=PROPOSAL)).json()
+    status = (await intake.get(created["status_url"])).json()
+    assert [(h["event"], h["status"]) for h in status["history"]] == [("submitted", "submitted")]
+
+
+async def test_idempotency_key_replay_with_the_new_fields_returns_the_same_proposal(intake):
+    body = proposal(theme="demens_behandling", self_assessment={"nytte": 5})
+    headers = {"Idempotency-Key": "form-42"}
+    first = await intake.post("/api/intake/v1/proposals", json=body, headers=headers)
+    again = await intake.post("/api/intake/v1/proposals", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    other = await intake.post(
+        "/api/intake/v1/proposals", json=proposal(theme="demens_behandling", self_assessment={"nytte": 4}),
+        headers=headers,
+    )
+    assert other.status_code == 409
+    assert len(await outbox_rows(intake)) == 2

@@ -9,7 +9,12 @@ from faststream.nats import NatsBroker
 
 from intake.adapters.tables import inbox, outbox
 from intake.adapters.uow import IntakeUnitOfWork
+from intake.entrypoints.analysis import build_analysis_router
+from intake.entrypoints.clock import RoundClock
 from intake.entrypoints.http import build_router
+from intake.entrypoints.ingest_http import build_ingest_router
+from intake.entrypoints.ingest_messaging import register_subscribers as register_ingest_subscribers
+from intake.entrypoints.pages import build_pages_router
 from intake.settings import IntakeSettings
 from shared.runtime import ServiceRuntime, build_service_app
 
@@ -23,6 +28,15 @@ def create_app(settings: IntakeSettings | None = None, broker: NatsBroker | None
     def new_uow() -> IntakeUnitOfWork:
         return IntakeUnitOfWork(runtime.database, outbox, inbox, on_commit=runtime.relay.wake)
 
-    app = build_service_app(runtime, [build_router(runtime.database, new_uow)])
+    app = build_service_app(runtime, [build_router(runtime.database, new_uow, settings.common.auth_secret)])
     app.state.new_uow = new_uow
+    # The clock joins the lifespan built by shared.runtime (which the gateway also enters), so it starts
+    # after the database and broker and stops before them, without a hook in shared code.
+    app.state.clock = RoundClock(new_uow, settings.clock_seconds)
+    app.router.lifespan_context = app.state.clock.around(app.router.lifespan_context)
+    app.include_router(build_pages_router(runtime.database, new_uow, settings.common.auth_secret))
+    app.include_router(build_analysis_router(runtime.database, settings.common.auth_secret))
+    # Other regions' systems: HTTP CloudEvents, files and the quarantine; and the KP_INGEST subscriber.
+    app.include_router(build_ingest_router(runtime.database, new_uow, settings))
+    register_ingest_subscribers(runtime.broker, runtime.database, new_uow)
     return app

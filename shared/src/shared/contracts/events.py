@@ -37,6 +37,36 @@ class ProposalSubmittedV1(Contract):
     background: str = ""
     language: str = Field(default="nb", description="nb or nn: the language the proposer wrote in")
     submitted_at: datetime
+    # Added within v1 (optional, so older readers and producers stay valid). For a unit, municipality_number
+    # holds the unit's host municipality and unit_code names the unit.
+    unit_code: str | None = Field(default=None, description="A non-municipal unit (e.g. usht-hordaland)")
+    department: str = Field(default="", description="The agency or department (etat) within the municipality")
+    service_area: str | None = Field(default=None, description="Service area code (intake's reference list)")
+    theme: str | None = Field(default=None, description="Theme/purpose code (intake's reference list)")
+    decision_on: date | None = Field(default=None, description="Date of an upcoming decision the question serves")
+
+
+class RoundOpenedV1(Contract):
+    """A round's proposal window opened: municipalities may now propose."""
+
+    round_id: str
+    region: str
+    name: str
+    opens_at: datetime
+    closes_at: datetime
+    time_zone: str = Field(default="Europe/Oslo", description="IANA zone the round's dates are shown in")
+
+
+class RoundClosedV1(Contract):
+    """A round's proposal window closed: screening and scoring can start."""
+
+    round_id: str
+    region: str
+    name: str
+    opens_at: datetime
+    closes_at: datetime
+    time_zone: str = Field(default="Europe/Oslo", description="IANA zone the round's dates are shown in")
+    proposal_count: int = Field(ge=0, description="Proposals submitted to the round")
 
 
 class Recipient(Contract):

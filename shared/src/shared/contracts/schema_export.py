@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from shared.contracts import ingest
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.subjects import CONSUMERS, EVENT_SPECS
 
@@ -76,6 +77,9 @@ def rendered() -> dict[str, str]:
     """File name → text of every generated document."""
     files = {f"{t}.json": json.dumps(event_schema(t), indent=2, sort_keys=True) + "\n" for t in EVENT_SPECS}
     files["asyncapi.json"] = json.dumps(asyncapi_document(), indent=2, sort_keys=True) + "\n"
+    # The public contract for other regions' systems: its own envelope, schema and AsyncAPI document.
+    files[f"{ingest.INGEST_PROPOSAL_TYPE}.json"] = json.dumps(ingest.event_schema(), indent=2, sort_keys=True) + "\n"
+    files["ingest-asyncapi.json"] = json.dumps(ingest.asyncapi_document(), indent=2, sort_keys=True) + "\n"
     return files
 
 

@@ -12,8 +12,13 @@ from shared.contracts import events, streams
 # Wildcard subjects a subscriber listens on: every region.
 PROPOSAL_SUBMITTED_V1 = "kp.intake.*.proposal.submitted.v1"
 RECEIPT_REQUESTED_V1 = "kp.contacts.*.proposal.receipt_requested.v1"
+ROUND_OPENED_V1 = "kp.intake.*.round.opened.v1"
+ROUND_CLOSED_V1 = "kp.intake.*.round.closed.v1"
 RANKING_RECOMMENDED_V1 = "kp.scoring.*.ranking.recommended.v1"
 DEAD_LETTER_PREFIX = "kp.dlq"
+# Other regions' systems publish submissions here (stream KP_INGEST); the contract is in `ingest.py`.
+INGEST_PROPOSAL_SUBJECT = "kp.ingest.{region}.proposal.v1"
+INGEST_PROPOSAL_V1 = "kp.ingest.*.proposal.v1"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,20 @@ RECEIPT_REQUESTED = EventSpec(
     events.ReceiptRequestedV1,
     streams.CONTACTS,
 )
+ROUND_OPENED = EventSpec(
+    "kp.intake.round.opened.v1",
+    "intake",
+    "kp.intake.{region}.round.opened.v1",
+    events.RoundOpenedV1,
+    streams.INTAKE,
+)
+ROUND_CLOSED = EventSpec(
+    "kp.intake.round.closed.v1",
+    "intake",
+    "kp.intake.{region}.round.closed.v1",
+    events.RoundClosedV1,
+    streams.INTAKE,
+)
 RANKING_RECOMMENDED = EventSpec(
     "kp.scoring.ranking.recommended.v1",
     "scoring",
@@ -53,7 +72,8 @@ RANKING_RECOMMENDED = EventSpec(
 )
 
 EVENT_SPECS: dict[str, EventSpec] = {
-    spec.type: spec for spec in (PROPOSAL_SUBMITTED, RECEIPT_REQUESTED, RANKING_RECOMMENDED)
+    spec.type: spec
+    for spec in (PROPOSAL_SUBMITTED, RECEIPT_REQUESTED, ROUND_OPENED, ROUND_CLOSED, RANKING_RECOMMENDED)
 }
 
 
@@ -88,9 +108,15 @@ ORDERING_RANKING_RECOMMENDED = ConsumerSpec(
     description="Ordering stores a draft decision from the committee's recommendation",
 )
 
+INTAKE_INGEST_PROPOSAL = ConsumerSpec(
+    "intake-ingest-proposal", streams.INGEST, INGEST_PROPOSAL_V1, "intake", ack_wait_seconds=60.0,
+    description="Intake takes proposals from other regions' systems; invalid ones are quarantined for the secretariat",
+)
+
 CONSUMERS: tuple[ConsumerSpec, ...] = (
     SCORING_PROPOSAL_SUBMITTED,
     REGISTRY_PROPOSAL_SUBMITTED,
     NOTIFY_RECEIPT_REQUESTED,
     ORDERING_RANKING_RECOMMENDED,
+    INTAKE_INGEST_PROPOSAL,
 )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -58,6 +61,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nb": "Må være en av: {expected}", "nn": "Må vere ein av: {expected}", "en": "Must be one of: {expected}",
     },
 }
+
+
+def register_messages(catalog: Mapping[str, Mapping[str, str]]) -> None:
+    """Add a service's or the page kit's messages; a key defined twice must mean the same, so the last one wins."""
+    for key, texts in catalog.items():
+        MESSAGES[key] = dict(texts)
+
+
+def load_catalog(path: Path) -> dict[str, dict[str, str]]:
+    """A TOML catalog (`["key"]` tables with nb, nn and en) as flat keys; translators edit it without Python."""
+    catalog: dict[str, dict[str, str]] = {}
+
+    def walk(prefix: str, table: Mapping[str, Any]) -> None:
+        if all(isinstance(value, str) for value in table.values()) and set(table) <= set(LANGUAGES):
+            catalog[prefix] = {language: str(text) for language, text in table.items()}
+            return
+        for name, value in table.items():
+            if isinstance(value, Mapping):
+                walk(f"{prefix}.{name}" if prefix else name, value)
+
+    walk("", tomllib.loads(path.read_text(encoding="utf-8")))
+    return catalog
 
 
 def translate(key: str, language: str, default: str | None = None, **params: Any) -> str:

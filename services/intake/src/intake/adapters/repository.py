@@ -1,26 +1,48 @@
-"""Every query intake makes."""
+"""Every query intake makes on rounds and proposals."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.adapters.tables import idempotency_keys, proposals, reference_counters, rounds
-from intake.domain.model import EffectQuestion, Proposal, Round
-from shared.db import dialect_insert
+from intake.adapters.tables import idempotency_keys, proposal_history, proposals, reference_counters, rounds
+from intake.domain.model import EffectQuestion, HistoryEntry, Proposal, Round
+from shared.db import UtcDateTime, dialect_insert
 
 # Statements on the submission path are built once and executed with parameters: building a statement
 # per request (`.values(...)`) costs more than SQLite takes to run it.
 _ROUND_BY_ID = select(rounds).where(rounds.c.id == bindparam("round_id"))
 _PROPOSAL_BY_ID = select(proposals).where(proposals.c.id == bindparam("proposal_id"))
+_PROPOSAL_BY_REFERENCE = select(proposals).where(proposals.c.reference == bindparam("reference"))
 _INSERT_PROPOSAL = insert(proposals)
+_INSERT_HISTORY = insert(proposal_history)
 _INSERT_IDEMPOTENCY_KEY = insert(idempotency_keys)
 _IDEMPOTENCY_KEY = select(idempotency_keys.c.proposal_id, idempotency_keys.c.request_hash).where(
     idempotency_keys.c.key == bindparam("key")
+)
+# The announcement is claimed by the UPDATE itself: of two replicas running the clock, only the one whose
+# UPDATE changed the row publishes (PostgreSQL re-checks the WHERE after the other's commit).
+_CLAIM_OPENED = (
+    update(rounds)
+    .where(rounds.c.id == bindparam("round_id"), rounds.c.opened_announced_at.is_(None))
+    .values(opened_announced_at=bindparam("now", type_=UtcDateTime()))
+)
+_CLAIM_CLOSED = (
+    update(rounds)
+    .where(rounds.c.id == bindparam("round_id"), rounds.c.closed_announced_at.is_(None))
+    .values(closed_announced_at=bindparam("now", type_=UtcDateTime()))
+)
+
+# What the secretariat edits; the announcement columns belong to the clock.
+_ROUND_FIELDS = (
+    "region", "name", "opens_at", "closes_at", "default_language", "time_zone", "committee_meeting_on", "decision_on",
+    "final_report_on", "criteria_set", "capacity_note",
 )
 
 
@@ -44,8 +66,15 @@ def _take_reference_number(dialect: str) -> Any:
 def _round(row: Any) -> Round:
     return Round(
         id=row.id, region=row.region, name=row.name, opens_at=row.opens_at, closes_at=row.closes_at,
-        default_language=row.default_language,
+        default_language=row.default_language, time_zone=row.time_zone,
+        committee_meeting_on=row.committee_meeting_on, decision_on=row.decision_on,
+        final_report_on=row.final_report_on, criteria_set=row.criteria_set, capacity_note=row.capacity_note,
+        opened_announced_at=row.opened_announced_at, closed_announced_at=row.closed_announced_at,
     )
+
+
+def _round_values(round_: Round) -> dict[str, Any]:
+    return {name: getattr(round_, name) for name in _ROUND_FIELDS}
 
 
 def _proposal(row: Any) -> Proposal:
@@ -54,6 +83,9 @@ def _proposal(row: Any) -> Proposal:
         municipality_number=row.municipality_number, title=row.title,
         question=EffectQuestion(row.population, row.intervention, row.comparison, row.outcome),
         background=row.background, language=row.language, submitted_at=row.submitted_at, status=row.status,
+        unit_code=row.unit_code, department=row.department, service_area=row.service_area, theme=row.theme,
+        decision_text=row.decision_text, decision_on=row.decision_on,
+        self_assessment=json.loads(row.self_assessment or "{}"), consent_at=row.consent_at,
     )
 
 
@@ -69,16 +101,71 @@ class RoundRepository:
         result = await self.session.execute(select(rounds).where(rounds.c.region == region).order_by(rounds.c.opens_at))
         return [_round(row) for row in result]
 
+    async def add(self, round_: Round) -> None:
+        await self.session.execute(
+            insert(rounds).values(
+                id=round_.id, **_round_values(round_), opened_announced_at=round_.opened_announced_at,
+                closed_announced_at=round_.closed_announced_at,
+            )
+        )
+
+    async def update(self, round_: Round) -> None:
+        """Store the secretariat's fields and the announcement marks as the round now has them."""
+        await self.session.execute(
+            update(rounds).where(rounds.c.id == round_.id).values(
+                **_round_values(round_), opened_announced_at=round_.opened_announced_at,
+                closed_announced_at=round_.closed_announced_at,
+            )
+        )
+
     async def save(self, round_: Round) -> None:
-        values = {
-            "id": round_.id, "region": round_.region, "name": round_.name, "opens_at": round_.opens_at,
-            "closes_at": round_.closes_at, "default_language": round_.default_language,
-        }
+        """Create or overwrite the round's own fields (the demo seed); the clock's marks are left alone."""
+        values = {"id": round_.id, **_round_values(round_)}
         statement = dialect_insert(self.session)(rounds).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["id"], set_={k: statement.excluded[k] for k in values if k != "id"}
         )
         await self.session.execute(statement)
+
+    async def due_openings(self, now: datetime) -> list[Round]:
+        """Rounds whose window has opened but whose opening was not announced yet, oldest first."""
+        query = (
+            select(rounds)
+            .where(rounds.c.opened_announced_at.is_(None), rounds.c.opens_at <= now)
+            .order_by(rounds.c.opens_at, rounds.c.id)
+        )
+        return [_round(row) for row in await self.session.execute(query)]
+
+    async def due_closings(self, now: datetime) -> list[Round]:
+        """Rounds whose window has closed but whose closing was not announced yet, oldest first."""
+        query = (
+            select(rounds)
+            .where(rounds.c.closed_announced_at.is_(None), rounds.c.closes_at <= now)
+            .order_by(rounds.c.closes_at, rounds.c.id)
+        )
+        return [_round(row) for row in await self.session.execute(query)]
+
+    async def claim_opened(self, round_id: str, now: datetime) -> bool:
+        """Mark the opening announced; False when someone else already did."""
+        result = await self.session.execute(_CLAIM_OPENED, {"round_id": round_id, "now": now})
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def claim_closed(self, round_id: str, now: datetime) -> bool:
+        """Mark the closing announced; False when someone else already did."""
+        result = await self.session.execute(_CLAIM_CLOSED, {"round_id": round_id, "now": now})
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SimilarityCandidate:
+    """The public part of a proposal that similarity ranking reads."""
+
+    reference: str
+    round_id: str
+    title: str
+    status: str
+    submitted_at: datetime
+    text: str
 
 
 class ProposalRepository:
@@ -89,6 +176,10 @@ class ProposalRepository:
         row = (await self.session.execute(_PROPOSAL_BY_ID, {"proposal_id": proposal_id})).first()
         return _proposal(row) if row else None
 
+    async def by_reference(self, reference: str) -> Proposal | None:
+        row = (await self.session.execute(_PROPOSAL_BY_REFERENCE, {"reference": reference})).first()
+        return _proposal(row) if row else None
+
     async def add(self, proposal: Proposal) -> None:
         assert proposal.proposer is not None
         await self.session.execute(
@@ -96,13 +187,73 @@ class ProposalRepository:
             {
                 "id": proposal.id, "reference": proposal.reference, "region": proposal.region,
                 "round_id": proposal.round_id, "municipality_number": proposal.municipality_number,
+                "unit_code": proposal.unit_code, "department": proposal.department,
+                "service_area": proposal.service_area, "theme": proposal.theme,
                 "title": proposal.title, "population": proposal.question.population,
                 "intervention": proposal.question.intervention, "comparison": proposal.question.comparison,
                 "outcome": proposal.question.outcome, "background": proposal.background,
                 "language": proposal.language, "status": proposal.status, "submitted_at": proposal.submitted_at,
+                "decision_text": proposal.decision_text, "decision_on": proposal.decision_on,
+                "self_assessment": json.dumps(proposal.self_assessment, sort_keys=True),
+                "consent_at": proposal.consent_at,
                 "proposer_name": proposal.proposer.name, "proposer_email": proposal.proposer.email,
             },
         )
+
+    async def add_history(
+        self, proposal_id: str, entry: HistoryEntry, related_proposal_id: str | None = None
+    ) -> None:
+        await self.session.execute(
+            _INSERT_HISTORY,
+            {
+                "proposal_id": proposal_id, "at": entry.at, "event": entry.event, "status": entry.status,
+                "note": entry.note, "related_proposal_id": related_proposal_id,
+            },
+        )
+
+    async def history(self, proposal_id: str) -> list[HistoryEntry]:
+        """The proposal's public history in order; a related proposal is named by its public reference."""
+        related = proposals.alias("related")
+        query = (
+            select(
+                proposal_history.c.at, proposal_history.c.event, proposal_history.c.status, proposal_history.c.note,
+                related.c.reference.label("related_reference"),
+            )
+            .select_from(
+                proposal_history.outerjoin(related, related.c.id == proposal_history.c.related_proposal_id)
+            )
+            .where(proposal_history.c.proposal_id == proposal_id)
+            .order_by(proposal_history.c.id)
+        )
+        return [
+            HistoryEntry(at=r.at, event=r.event, status=r.status, note=r.note, related_reference=r.related_reference)
+            for r in await self.session.execute(query)
+        ]
+
+    async def count_in_round(self, round_id: str) -> int:
+        query = select(func.count()).select_from(proposals).where(proposals.c.round_id == round_id)
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def newest_in_region(self, region: str, limit: int) -> list[SimilarityCandidate]:
+        """The region's newest proposals (index on region, submitted_at), public columns only."""
+        query = (
+            select(
+                proposals.c.reference, proposals.c.round_id, proposals.c.title, proposals.c.status,
+                proposals.c.submitted_at, proposals.c.population, proposals.c.intervention,
+                proposals.c.comparison, proposals.c.outcome,
+            )
+            .where(proposals.c.region == region)
+            .order_by(proposals.c.submitted_at.desc())
+            .limit(limit)
+        )
+        return [
+            SimilarityCandidate(
+                reference=r.reference, round_id=r.round_id, title=r.title, status=r.status,
+                submitted_at=r.submitted_at,
+                text=" ".join((r.title, r.population, r.intervention, r.comparison, r.outcome)),
+            )
+            for r in await self.session.execute(query)
+        ]
 
     async def next_reference_number(self, region: str, year: int) -> int:
         """Take the next number in the region's yearly sequence, inside the caller's transaction."""

@@ -99,3 +99,67 @@ idempotency_keys = Table(
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+# Ingestion from other regions' systems. What was taken, one row per (region, external id): a resubmission
+# finds its proposal instead of making a second one. No personal data here.
+ingested_submissions = Table(
+    "ingested_submissions",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("external_id", String(120), primary_key=True),
+    Column("proposal_id", String(40), ForeignKey("proposals.id"), nullable=False),
+    Column("reference", String(40), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("event_id", String(200), nullable=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("external_submitted_at", UtcDateTime(), nullable=True),
+    Column("accepted_at", UtcDateTime(), nullable=False),
+    Column("quarantine_id", String(40), nullable=True),
+)
+
+# Submissions that could not be taken, with their reasons, for the region's secretariat to fix and replay.
+# Entries are never deleted: a resolved one keeps its history. `payload` holds personal data (the
+# proposer's name and e-mail): it lives only here, never in a log line, a span or an event.
+ingest_quarantine = Table(
+    "ingest_quarantine",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("region", String(32), nullable=False),
+    Column("external_id", String(120), nullable=True),
+    Column("channel", String(10), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("event_id", String(200), nullable=True),
+    Column("row_number", Integer, nullable=True),
+    Column("kind", String(12), nullable=False),
+    Column("payload", Text, nullable=False),
+    # The same bad content received again (a redelivery, a re-sent file) updates one entry, not a new one.
+    Column("content_hash", String(64), nullable=False),
+    Column("reasons", Text, nullable=False, default="[]"),
+    Column("status", String(12), nullable=False),
+    Column("times_received", Integer, nullable=False, default=1),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+    Column("proposal_id", String(40), nullable=True),
+    UniqueConstraint("region", "content_hash", name="uq_ingest_quarantine_content"),
+)
+Index("ix_ingest_quarantine_region_status", ingest_quarantine.c.region, ingest_quarantine.c.status,
+      ingest_quarantine.c.received_at)
+Index("ix_ingest_quarantine_external", ingest_quarantine.c.region, ingest_quarantine.c.external_id)
+
+ingest_quarantine_history = Table(
+    "ingest_quarantine_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", String(40), ForeignKey("ingest_quarantine.id"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("reasons", Text, nullable=False, default="[]"),
+    Column("proposal_id", String(40), nullable=True),
+    # A correction keeps the payload it replaced, so the trace shows what the secretariat changed.
+    Column("replaced_payload", Text, nullable=True),
+)
+Index("ix_ingest_quarantine_history_entry", ingest_quarantine_history.c.entry_id, ingest_quarantine_history.c.id)

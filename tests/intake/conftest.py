@@ -1,0 +1,56 @@
+"""Intake's service-layer fixtures: the app on a migrated SQLite file with FastStream's in-memory broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from faststream.nats import TestNatsBroker
+from httpx import ASGITransport, AsyncClient
+
+from intake.adapters.tables import inbox, outbox
+from intake.adapters.uow import IntakeUnitOfWork
+from intake.app import MIGRATIONS, create_app
+from intake.service import use_cases
+from intake.settings import IntakeSettings
+from shared.auth import Role, RoleGrant, issue_token
+from shared.db import migrate_async
+from shared.settings import CommonSettings
+from tests.intake.helpers import seeded_rounds
+
+
+@pytest.fixture
+def settings_for(tmp_path) -> Callable[..., IntakeSettings]:
+    def build(**changes: Any) -> IntakeSettings:
+        url = f"sqlite+aiosqlite:///{tmp_path}/intake.db"
+        return IntakeSettings(database_url=url, common=CommonSettings(env="test", var_dir=tmp_path), **changes)
+
+    return build
+
+
+@pytest.fixture
+async def intake(settings_for) -> AsyncIterator[AsyncClient]:
+    """A client of intake's app (lifespan not started: no clock, no relay), with three rounds in region vest."""
+    settings = settings_for()
+    await migrate_async(MIGRATIONS, settings.database_url)
+    app = create_app(settings)
+    runtime = app.state.runtime
+    for round_ in seeded_rounds():
+        await use_cases.save_round(round_, IntakeUnitOfWork(runtime.database, outbox, inbox))
+    async with TestNatsBroker(runtime.broker), AsyncClient(transport=ASGITransport(app), base_url="http://t") as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client
+    await runtime.database.dispose()
+
+
+@pytest.fixture
+def bearer(intake: AsyncClient) -> Callable[..., dict[str, str]]:
+    """Authorization headers for a user with the given role grants, signed with the app's secret."""
+
+    def headers(*grants: tuple[Role, str], subject: str = "user-1") -> dict[str, str]:
+        secret = intake.app.state.runtime.settings.common.auth_secret  # type: ignore[attr-defined]
+        token = issue_token(secret, subject, tuple(RoleGrant(role, region) for role, region in grants), 600)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
