@@ -32,15 +32,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`kp run` as a subprocess of ours, on a free port with its own var directory; stopped by its PID."""
-    var_dir = tmp_path_factory.mktemp("browser-system")
-    port = free_port()
+def system_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the `kp run` under test, for `kp` commands (seeds) against the same data."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KP_", "OTEL_"))}
+    env.update(KP_ENV="dev", KP_VAR_DIR=str(tmp_path_factory.mktemp("browser-system")), OTEL_SDK_DISABLED="true")
+    return env
+
+
+@pytest.fixture(scope="session")
+def base_url(system_env: dict[str, str]) -> Iterator[str]:
+    """`kp run` as a subprocess of ours, on a free port with its own var directory; stopped by its PID."""
+    var_dir = Path(system_env["KP_VAR_DIR"])
+    port = free_port()
+    env = dict(system_env)
     env.update(
-        KP_ENV="dev", KP_PORT=str(port), KP_HOST="127.0.0.1", KP_VAR_DIR=str(var_dir), KP_NATS_PORT=str(free_port()),
+        KP_PORT=str(port), KP_HOST="127.0.0.1", KP_NATS_PORT=str(free_port()),
         # The suite posts many forms from one address; the limiter itself is tested in tests/web.
-        KP_PAGES_FORM_RATE_LIMIT="1000", OTEL_SDK_DISABLED="true",
+        KP_PAGES_FORM_RATE_LIMIT="1000",
     )
     log_path = var_dir / "kp-run.log"
     with open(log_path, "wb") as log:
