@@ -3,7 +3,6 @@ charts beside their tables, working exports, and no accessibility violations."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from typing import Any
@@ -44,7 +43,9 @@ def test_the_2019_analysis_shows_the_seed_rows_and_the_computed_total(page: Any,
         row.locator("th, td").first.inner_text().strip(): row.locator("td").last.inner_text().strip()
         for row in tables.nth(0).locator("tbody tr").all()
     }
-    assert unit_rows == {"Bergen": "38", "Osterøy": "9", "Meland": "8", "USHT Hordaland": "5", "Vaksdal": "5", "Os": "1"}
+    assert unit_rows == {
+        "Bergen": "38", "Osterøy": "9", "Meland": "8", "USHT Hordaland": "5", "Vaksdal": "5", "Os": "1",
+    }
     for index in range(3):
         assert "66" in tables.nth(index).locator("tfoot").inner_text()
     assert page.locator("svg[role=img]").count() == 3
@@ -57,7 +58,7 @@ def test_the_xlsx_export_holds_real_numbers(page: Any, seeded_2019: None) -> Non
     assert_accessible(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="XLSX", exact=False).first.click()
-    workbook = openpyxl.load_workbook(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    workbook = openpyxl.load_workbook(download_info.value.path())
     counts = [row[1] for row in workbook.worksheets[1].iter_rows(min_row=2, values_only=True) if row[0] != "Totalsum"]
     assert all(isinstance(count, int) for count in counts)
     assert sum(counts) == 66
