@@ -3,8 +3,10 @@ charts beside their tables, working exports, and no accessibility violations."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -58,7 +60,8 @@ def test_the_xlsx_export_holds_real_numbers(page: Any, seeded_2019: None) -> Non
     assert_accessible(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="XLSX", exact=False).first.click()
-    workbook = openpyxl.load_workbook(download_info.value.path())
+    # Playwright saves downloads without an extension, which openpyxl refuses as a path: read the bytes.
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     counts = [row[1] for row in workbook.worksheets[1].iter_rows(min_row=2, values_only=True) if row[0] != "Totalsum"]
     assert all(isinstance(count, int) for count in counts)
     assert sum(counts) == 66
