@@ -169,6 +169,8 @@ def run(
     from kp_cli.embedded import EmbeddedSystem
 
     os.environ.setdefault("KP_ENV", "dev")
+    # The links in proposers' e-mails (intake's signed revise links) point at this server.
+    os.environ.setdefault("KP_INTAKE_PUBLIC_URL", f"http://{host}:{port}")
     system = EmbeddedSystem(var_dir.resolve())
     system.start_broker()
     try:

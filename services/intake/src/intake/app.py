@@ -15,6 +15,9 @@ from intake.entrypoints.http import build_router
 from intake.entrypoints.ingest_http import build_ingest_router
 from intake.entrypoints.ingest_messaging import register_subscribers as register_ingest_subscribers
 from intake.entrypoints.pages import build_pages_router
+from intake.entrypoints.screening_http import build_screening_router
+from intake.entrypoints.screening_pages import build_screening_pages_router
+from intake.service.screening import RevisionLinks
 from intake.settings import IntakeSettings
 from shared.runtime import ServiceRuntime, build_service_app
 
@@ -36,6 +39,10 @@ def create_app(settings: IntakeSettings | None = None, broker: NatsBroker | None
     app.router.lifespan_context = app.state.clock.around(app.router.lifespan_context)
     app.include_router(build_pages_router(runtime.database, new_uow, settings.common.auth_secret))
     app.include_router(build_analysis_router(runtime.database, settings.common.auth_secret))
+    # The secretariat's screening (API and pages) and the proposer's signed revise link.
+    links = RevisionLinks(settings.common.auth_secret, settings.public_url, settings.revise_link_days)
+    app.include_router(build_screening_router(runtime.database, new_uow, settings.common.auth_secret, links))
+    app.include_router(build_screening_pages_router(runtime.database, new_uow, settings.common.auth_secret, links))
     # Other regions' systems: HTTP CloudEvents, files and the quarantine; and the KP_INGEST subscriber.
     app.include_router(build_ingest_router(runtime.database, new_uow, settings))
     register_ingest_subscribers(runtime.broker, runtime.database, new_uow)

@@ -18,6 +18,11 @@ class IntakeSettings(ServiceSettings):
     # KP_INTAKE_INGEST_KEYS='{"nord": "<sha256 hex of nord's key>"}': other regions' systems authenticate with
     # a bearer key; only its hash is configured, so the settings never hold a usable key.
     ingest_keys: dict[str, str] = Field(default_factory=dict)
+    # KP_INTAKE_PUBLIC_URL: where proposers reach intake's pages; the signed revise links in their e-mail start
+    # with it (`kp run` sets it to its own address).
+    public_url: str = "http://127.0.0.1:8000"
+    # KP_INTAKE_REVISE_LINK_DAYS: how long a proposer may use the link to complete or reformulate a proposal.
+    revise_link_days: int = Field(default=60, ge=1, le=365)
 
     @field_validator("ingest_keys")
     @classmethod

@@ -15,6 +15,7 @@ RECEIPT_REQUESTED_V1 = "kp.contacts.*.proposal.receipt_requested.v1"
 ROUND_OPENED_V1 = "kp.intake.*.round.opened.v1"
 ROUND_CLOSED_V1 = "kp.intake.*.round.closed.v1"
 RANKING_RECOMMENDED_V1 = "kp.scoring.*.ranking.recommended.v1"
+STATUS_NOTICE_REQUESTED_V1 = "kp.contacts.*.proposal.status_notice_requested.v1"
 DEAD_LETTER_PREFIX = "kp.dlq"
 # Other regions' systems publish submissions here (stream KP_INGEST); the contract is in `ingest.py`.
 INGEST_PROPOSAL_SUBJECT = "kp.ingest.{region}.proposal.v1"
@@ -71,9 +72,30 @@ RANKING_RECOMMENDED = EventSpec(
     streams.SCORING,
 )
 
+
+def _intake(event: str, model: builtins.type[BaseModel], stream: str = streams.INTAKE) -> EventSpec:
+    """An intake proposal event; one for the contacts stream is published under kp.contacts (short retention)."""
+    prefix = "kp.contacts" if stream == streams.CONTACTS else "kp.intake"
+    subject = f"{prefix}.{{region}}.proposal.{event}.v1"
+    return EventSpec(f"kp.intake.proposal.{event}.v1", "intake", subject, model, stream)
+
+
+# Screening (issue 3): state changes, merges, splits, carry-overs and resubmissions; the proposer's notice.
+PROPOSAL_SCREENED = _intake("screened", events.ProposalScreenedV1)
+PROPOSAL_CLASSIFIED = _intake("classified", events.ProposalClassifiedV1)
+PROPOSAL_MERGED = _intake("merged", events.ProposalMergedV1)
+PROPOSAL_SPLIT = _intake("split", events.ProposalSplitV1)
+PROPOSAL_CARRIED_OVER = _intake("carried_over", events.ProposalCarriedOverV1)
+PROPOSAL_RESUBMITTED = _intake("resubmitted", events.ProposalResubmittedV1)
+STATUS_NOTICE_REQUESTED = _intake("status_notice_requested", events.StatusNoticeRequestedV1, streams.CONTACTS)
+
 EVENT_SPECS: dict[str, EventSpec] = {
     spec.type: spec
-    for spec in (PROPOSAL_SUBMITTED, RECEIPT_REQUESTED, ROUND_OPENED, ROUND_CLOSED, RANKING_RECOMMENDED)
+    for spec in (
+        PROPOSAL_SUBMITTED, RECEIPT_REQUESTED, ROUND_OPENED, ROUND_CLOSED, RANKING_RECOMMENDED, PROPOSAL_SCREENED,
+        PROPOSAL_CLASSIFIED, PROPOSAL_MERGED, PROPOSAL_SPLIT, PROPOSAL_CARRIED_OVER, PROPOSAL_RESUBMITTED,
+        STATUS_NOTICE_REQUESTED,
+    )
 }
 
 
@@ -103,6 +125,10 @@ NOTIFY_RECEIPT_REQUESTED = ConsumerSpec(
     "notify-receipt-requested", streams.CONTACTS, RECEIPT_REQUESTED_V1, "notify",
     description="Notify sends the proposer a receipt",
 )
+NOTIFY_STATUS_NOTICE_REQUESTED = ConsumerSpec(
+    "notify-status-notice-requested", streams.CONTACTS, STATUS_NOTICE_REQUESTED_V1, "notify",
+    description="Notify tells the proposer that their proposal's state changed",
+)
 ORDERING_RANKING_RECOMMENDED = ConsumerSpec(
     "ordering-ranking-recommended", streams.SCORING, RANKING_RECOMMENDED_V1, "ordering",
     description="Ordering stores a draft decision from the committee's recommendation",
@@ -117,6 +143,7 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     SCORING_PROPOSAL_SUBMITTED,
     REGISTRY_PROPOSAL_SUBMITTED,
     NOTIFY_RECEIPT_REQUESTED,
+    NOTIFY_STATUS_NOTICE_REQUESTED,
     ORDERING_RANKING_RECOMMENDED,
     INTAKE_INGEST_PROPOSAL,
 )

@@ -63,6 +63,14 @@ proposals = Table(
 )
 Index("ix_proposals_round", proposals.c.round_id, proposals.c.submitted_at)
 Index("ix_proposals_region_submitted", proposals.c.region, proposals.c.submitted_at)
+# One narrow index per analysis table (by unit, service area, theme): each count is a single pass over
+# the index, filtered by region, round and dates, with no sort (bench/analysis.py: 100,000 proposals).
+Index(
+    "ix_proposals_analysis_unit", proposals.c.region, proposals.c.municipality_number, proposals.c.unit_code,
+    proposals.c.round_id, proposals.c.submitted_at,
+)
+Index("ix_proposals_analysis_area", proposals.c.region, proposals.c.service_area, proposals.c.round_id, proposals.c.submitted_at)
+Index("ix_proposals_analysis_theme", proposals.c.region, proposals.c.theme, proposals.c.round_id, proposals.c.submitted_at)
 
 # What happened to a proposal, in order: the public status page shows it (never with personal data).
 proposal_history = Table(
@@ -163,3 +171,45 @@ ingest_quarantine_history = Table(
     Column("replaced_payload", Text, nullable=True),
 )
 Index("ix_ingest_quarantine_history_entry", ingest_quarantine_history.c.entry_id, ingest_quarantine_history.c.id)
+
+# Screening (issue 3). The secretariat's internal notes: never on the public page, never in an event.
+internal_notes = Table(
+    "internal_notes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("proposal_id", String(40), ForeignKey("proposals.id"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    # The session token's opaque subject: who wrote it, without a name.
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+)
+Index("ix_internal_notes_proposal", internal_notes.c.proposal_id, internal_notes.c.at)
+
+# A request to the proposer to complete or reformulate. The signed revise link names one request, so a link
+# works once (resolved_at) and only until it expires, even when its signature would still verify.
+revision_requests = Table(
+    "revision_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("proposal_id", String(40), ForeignKey("proposals.id"), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+)
+Index("ix_revision_requests_proposal", revision_requests.c.proposal_id, revision_requests.c.requested_at)
+
+# Where a carried-over proposal came from: `proposals.round_id` moves to the new round, and this keeps the
+# earlier round's record (its reports can still count what it received).
+round_carry_overs = Table(
+    "round_carry_overs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("proposal_id", String(40), ForeignKey("proposals.id"), nullable=False),
+    Column("from_round_id", String(80), ForeignKey("rounds.id"), nullable=False),
+    Column("to_round_id", String(80), ForeignKey("rounds.id"), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+Index("ix_round_carry_overs_from", round_carry_overs.c.from_round_id)
+Index("ix_round_carry_overs_proposal", round_carry_overs.c.proposal_id)

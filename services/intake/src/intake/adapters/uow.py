@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters.repository import ProposalRepository, RoundRepository
+from intake.adapters.screening_repository import ScreeningRepository
 from shared.db import Database
 from shared.messaging.uow import UnitOfWork
 
@@ -15,10 +16,12 @@ from shared.messaging.uow import UnitOfWork
 class IntakeUnitOfWork(UnitOfWork):
     rounds: RoundRepository
     proposals: ProposalRepository
+    screening: ScreeningRepository
 
     def _open(self) -> None:
         self.rounds = RoundRepository(self.session)
         self.proposals = ProposalRepository(self.session)
+        self.screening = ScreeningRepository(self.session)
 
 
 class IntakeReader:
@@ -26,6 +29,7 @@ class IntakeReader:
 
     rounds: RoundRepository
     proposals: ProposalRepository
+    screening: ScreeningRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -35,6 +39,7 @@ class IntakeReader:
         self._session = self._database.reader()
         self.rounds = RoundRepository(self._session)
         self.proposals = ProposalRepository(self._session)
+        self.screening = ScreeningRepository(self._session)
         return self
 
     async def __aexit__(

@@ -389,9 +389,10 @@ def build_pages_router(
             return not_found(request, choose_language(request))
         proposal = found.proposal
         language = choose_language(request, proposal.language)
-        entries = [{"at": h.at, "status": h.status, "note": h.note} for h in found.history] or [
-            {"at": proposal.submitted_at, "status": proposal.status, "note": ""}
-        ]
+        # A merge or split names the other proposal by its public reference, so the trace can be followed.
+        entries = [
+            {"at": h.at, "status": h.status, "note": h.note, "related": h.related_reference} for h in found.history
+        ] or [{"at": proposal.submitted_at, "status": proposal.status, "note": "", "related": None}]
         return kit.render(
             request, "intake/status.html", language=language,
             title=translate("intake.status.title", language, reference=proposal.reference),

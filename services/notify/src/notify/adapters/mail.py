@@ -21,7 +21,17 @@ from typing import Protocol
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from notify.domain.model import Delivery, Receipt, mail_file_name, message_id, receipt_language, single_line
+from notify.domain.model import (
+    Delivery,
+    DeliveryKind,
+    Receipt,
+    StatusNotice,
+    mail_file_name,
+    message_id,
+    receipt_language,
+    single_line,
+    status_label,
+)
 from notify.settings import NotifySettings
 
 
@@ -38,7 +48,7 @@ class ReceiptRenderer:
         # Plain text, not HTML: escaping would show "&amp;" to the reader instead of protecting anything.
         self._env = Environment(
             loader=PackageLoader("notify", "templates"), autoescape=False, undefined=StrictUndefined,
-            keep_trailing_newline=True,
+            keep_trailing_newline=True, trim_blocks=True,
         )
 
     def render(self, receipt: Receipt) -> RenderedMail:
@@ -47,6 +57,18 @@ class ReceiptRenderer:
         context = {"name": single_line(receipt.recipient_name), "reference": receipt.reference, "title": receipt.title}
         subject = self._env.get_template(f"receipt.{language}.subject.txt").render(context)
         body = self._env.get_template(f"receipt.{language}.txt").render(context)
+        return RenderedMail(subject=single_line(subject), body=body)
+
+    def render_notice(self, notice: StatusNotice) -> RenderedMail:
+        """A status notice's subject and body in the proposer's language, with the revise link when there is one."""
+        language = receipt_language(notice.language)
+        context = {
+            "name": single_line(notice.recipient_name), "reference": notice.reference, "title": notice.title,
+            "status_label": status_label(notice.status, language), "note": notice.note.strip(),
+            "revise_url": notice.revise_url,
+        }
+        subject = self._env.get_template(f"status_notice.{language}.subject.txt").render(context)
+        body = self._env.get_template(f"status_notice.{language}.txt").render(context)
         return RenderedMail(subject=single_line(subject), body=body)
 
 
@@ -60,17 +82,31 @@ def build_receipt_message(
     receipt: Receipt, rendered: RenderedMail, delivery_id: str, mail_from: str, now: datetime | None = None
 ) -> EmailMessage:
     """The receipt as an RFC 5322 message whose Message-ID is fixed by the delivery."""
+    return _message(receipt, rendered, message_id(delivery_id, sender_domain(mail_from)), mail_from, now)
+
+
+def build_notice_message(
+    notice: StatusNotice, rendered: RenderedMail, delivery_id: str, mail_from: str, now: datetime | None = None
+) -> EmailMessage:
+    """A status notice as an RFC 5322 message whose Message-ID is fixed by the delivery."""
+    identifier = message_id(delivery_id, sender_domain(mail_from), DeliveryKind.STATUS_NOTICE.value)
+    return _message(notice, rendered, identifier, mail_from, now)
+
+
+def _message(
+    to: Receipt | StatusNotice, rendered: RenderedMail, identifier: str, mail_from: str, now: datetime | None,
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = mail_from
-    message["To"] = Address(display_name=single_line(receipt.recipient_name), addr_spec=receipt.recipient_email)
+    message["To"] = Address(display_name=single_line(to.recipient_name), addr_spec=to.recipient_email)
     message["Subject"] = rendered.subject
     message["Date"] = now or datetime.now(UTC)
-    message["Message-ID"] = message_id(delivery_id, sender_domain(mail_from))
+    message["Message-ID"] = identifier
     # RFC 3834: out-of-office replies must not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.body)
     # After set_content, which clears every Content-* header set before it.
-    message["Content-Language"] = receipt_language(receipt.language)
+    message["Content-Language"] = receipt_language(to.language)
     return message
 
 
@@ -163,3 +199,8 @@ class ReceiptMailer:
         """Send the receipt for this delivery."""
         message = build_receipt_message(receipt, self.renderer.render(receipt), delivery.id, self.mail_from)
         await self.transport.send(message, delivery_name=mail_file_name(receipt.reference, delivery.id))
+
+    async def send_notice(self, delivery: Delivery, notice: StatusNotice) -> None:
+        """Send the status notice for this delivery."""
+        message = build_notice_message(notice, self.renderer.render_notice(notice), delivery.id, self.mail_from)
+        await self.transport.send(message, delivery_name=mail_file_name(notice.reference, delivery.id))

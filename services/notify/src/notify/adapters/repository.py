@@ -17,7 +17,7 @@ from shared.messaging.uow import UnitOfWork
 def _delivery(row: Any) -> Delivery:
     return Delivery(
         id=row.id, proposal_id=row.proposal_id, kind=DeliveryKind(row.kind), recipient_hash=row.recipient_hash,
-        status=DeliveryStatus(row.status), created_at=row.created_at, sent_at=row.sent_at,
+        status=DeliveryStatus(row.status), created_at=row.created_at, sent_at=row.sent_at, cause_id=row.cause_id,
     )
 
 
@@ -26,15 +26,15 @@ class DeliveryRepository:
         self.session = session
 
     async def get_or_add(self, delivery: Delivery) -> Delivery:
-        """Insert the delivery, or return the one already logged for the same kind, proposal and recipient."""
+        """Insert the delivery, or return the one already logged for the same kind, proposal, recipient and cause."""
         await self.session.execute(
             dialect_insert(self.session)(deliveries)
             .values(
                 id=delivery.id, proposal_id=delivery.proposal_id, kind=delivery.kind.value,
                 recipient_hash=delivery.recipient_hash, status=delivery.status.value,
-                created_at=delivery.created_at, sent_at=delivery.sent_at,
+                created_at=delivery.created_at, sent_at=delivery.sent_at, cause_id=delivery.cause_id,
             )
-            .on_conflict_do_nothing(index_elements=["kind", "proposal_id", "recipient_hash"])
+            .on_conflict_do_nothing(index_elements=["kind", "proposal_id", "recipient_hash", "cause_id"])
         )
         # Read back rather than trust rowcount: a concurrent transaction may have inserted the row first.
         row = (
@@ -43,6 +43,7 @@ class DeliveryRepository:
                     deliveries.c.kind == delivery.kind.value,
                     deliveries.c.proposal_id == delivery.proposal_id,
                     deliveries.c.recipient_hash == delivery.recipient_hash,
+                    deliveries.c.cause_id == delivery.cause_id,
                 )
             )
         ).one()

@@ -20,7 +20,9 @@ deliveries = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=True),
-    UniqueConstraint("kind", "proposal_id", "recipient_hash", name="uq_deliveries_once_per_recipient"),
+    # The event that caused a status notice (one notice per state change); '' for a receipt (one per proposal).
+    Column("cause_id", String(64), nullable=False, default="", server_default=""),
+    UniqueConstraint("kind", "proposal_id", "recipient_hash", "cause_id", name="uq_deliveries_once_per_cause"),
 )
 Index("ix_deliveries_proposal", deliveries.c.proposal_id, deliveries.c.created_at)
 

@@ -17,6 +17,7 @@ DEFAULT_LANGUAGE = "nb"
 
 class DeliveryKind(StrEnum):
     RECEIPT = "receipt"
+    STATUS_NOTICE = "status_notice"
 
 
 class DeliveryStatus(StrEnum):
@@ -35,6 +36,9 @@ class Delivery:
     status: DeliveryStatus
     created_at: datetime
     sent_at: datetime | None = None
+    # What caused the message: for a status notice, the id of the event that changed the state, so each change
+    # is told once; a receipt has one per proposal and recipient, and leaves it empty.
+    cause_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,42 @@ class Receipt:
     language: str
     recipient_name: str = field(repr=False)
     recipient_email: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StatusNotice:
+    """What a proposer is told when their proposal's state changes. Held in memory only; repr hides personal data."""
+
+    proposal_id: str
+    reference: str
+    title: str
+    language: str
+    status: str
+    previous_status: str
+    note: str
+    revise_url: str | None
+    cause_event_id: str
+    recipient_name: str = field(repr=False)
+    recipient_email: str = field(repr=False)
+
+
+# Intake's stable state codes as a proposer reads them (notify keeps its own copy: services share no code).
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "submitted": {"nb": "Mottatt", "nn": "Motteke"},
+    "needs_completion": {"nb": "Mangler opplysninger", "nn": "Manglar opplysningar"},
+    "needs_reformulation": {"nb": "Må omformuleres", "nn": "Må omformulerast"},
+    "accepted": {"nb": "Egnet, går videre til vurdering", "nn": "Eigna, går vidare til vurdering"},
+    "answered_by_existing": {"nb": "Besvart med eksisterende kunnskap", "nn": "Svara med eksisterande kunnskap"},
+    "rejected": {"nb": "Avslått", "nn": "Avslått"},
+    "merged": {"nb": "Slått sammen med et annet forslag", "nn": "Slått saman med eit anna forslag"},
+    "carried_over": {"nb": "Overført til neste runde", "nn": "Overført til neste runde"},
+}
+
+
+def status_label(status: str, language: str) -> str:
+    """The state's label in Bokmål or Nynorsk; a code notify does not know yet is shown as itself."""
+    labels = STATUS_LABELS.get(status)
+    return labels[receipt_language(language)] if labels else status
 
 
 def recipient_hash(email: str) -> str:
@@ -74,6 +114,6 @@ def mail_file_name(reference: str, delivery_id: str) -> str:
     return f"{safe_reference}-{safe_id}.eml"
 
 
-def message_id(delivery_id: str, domain: str) -> str:
+def message_id(delivery_id: str, domain: str, kind: str = "receipt") -> str:
     """A Message-ID fixed per delivery, so a resent copy is recognisably the same message."""
-    return f"<receipt-{delivery_id}@{domain}>"
+    return f"<{kind.replace('_', '-')}-{delivery_id}@{domain}>"
