@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -95,6 +96,44 @@ async def http_load(base_url: str, path: str, body: Callable[[int], dict[str, ob
 def bench_intake(root: Path) -> LoadResult:
     with ServiceSystem(root / "intake", names=("intake",)) as system:
         return asyncio.run(http_load(system.url("intake"), "/api/intake/v1/proposals", proposal))
+
+
+def bench_form(root: Path) -> LoadResult:
+    """The public HTML form, as a browser posts it: CSRF cookie and token, the final "submit" step."""
+    system = ServiceSystem(root / "form", names=("intake",))
+    form_path = f"/intake/vest/rounds/{DEMO_ROUND_ID}/proposal"
+
+    async def run(base_url: str) -> LoadResult:
+        connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+        # unsafe=True: keep cookies (the CSRF cookie) set by a server addressed by IP, as a browser does.
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(base_url, connector=connector, cookie_jar=jar) as session:
+            async with session.get(form_path) as response:
+                page = await response.text()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token is not None, "the form carries no CSRF token"
+
+            async def send(i: int) -> None:
+                fields = {
+                    "csrf_token": token[1], "step": "submit", "submission_id": f"bench-{i}",
+                    "title": f"Skjemaforslag {i} om velferdsteknologi", "population": "Heimebuande eldre",
+                    "intervention": "Velferdsteknologi", "comparison": "Vanlege tenester", "outcome": "Livskvalitet",
+                    "organisation": "m:4601", "service_area": "eldre", "name": "Bench Person",
+                    "email": f"form{i}@example.no", "consent": "yes",
+                }
+                async with session.post(form_path, data=fields, allow_redirects=False) as response:
+                    body = await response.read()
+                    if response.status != 303:
+                        raise RuntimeError(f"{response.status}: {body[:300]!r}")
+
+            await closed_loop(send, WARMUP, CONCURRENCY)
+            return await closed_loop(lambda i: send(i + WARMUP), REQUESTS // 2, CONCURRENCY)
+
+    original_env = system.env
+    # The limiter (10 posts a minute per address) would refuse a load generator; it is tested in tests/web.
+    system.env = lambda: original_env() | {"KP_PAGES_FORM_RATE_LIMIT": "1000000"}  # type: ignore[method-assign]
+    with system:
+        return asyncio.run(run(system.url("intake")))
 
 
 def bench_bare_endpoint(root: Path) -> LoadResult:
@@ -188,6 +227,7 @@ def main() -> None:
         root = Path(tmp)
         print(f"Kunnskapsportalen benchmarks ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})\n")
         intake = bench_intake(root)
+        form = bench_form(root)
         bare = bench_bare_endpoint(root)
         jetstream = bench_jetstream(root)
         e2e, receipts = bench_end_to_end(root)
@@ -196,6 +236,9 @@ def main() -> None:
     row("requests/s", f"{intake.per_second:,.0f}", "goal ≥ 500")
     row("p50 latency", f"{intake.percentile(50):.1f} ms")
     row("p99 latency", f"{intake.percentile(99):.1f} ms", "goal ≤ 150 ms")
+    print(f"Proposal form, POST {CONCURRENCY} concurrent browsers (CSRF, validation, the final step), same process")
+    row("form submissions/s", f"{form.per_second:,.0f}")
+    row("p50 / p99 latency", f"{form.percentile(50):.1f} / {form.percentile(99):.1f} ms")
     print("Baselines, same run, same load")
     row("bare FastAPI + SQLAlchemy insert, requests/s", f"{bare.per_second:,.0f}")
     row("bare endpoint p50 / p99", f"{bare.percentile(50):.1f} / {bare.percentile(99):.1f} ms")
@@ -208,6 +251,7 @@ def main() -> None:
     print("Ratios")
     row("intake / bare endpoint (requests/s)", f"{intake.per_second / bare.per_second:.2f}")
     row("intake p99 / bare endpoint p99", f"{intake.percentile(99) / bare.percentile(99):.2f}")
+    row("form submissions/s / API requests/s", f"{form.per_second / intake.per_second:.2f}")
     row("intake requests/s / JetStream publishes/s", f"{intake.per_second / jetstream.per_second:.2f}")
     if e2e.latencies_ms:
         row("end-to-end p50 / intake p50", f"{e2e.percentile(50) / intake.percentile(50):.1f}")

@@ -47,7 +47,7 @@ FIELD_ORDER = (
 )
 # Where the use case's field names differ from the form's (it speaks the JSON API's names).
 USE_CASE_FIELDS = {
-    "municipality": "organisation", "unit": "organisation", "decision.text": "decision", "decision.on": "decision_on",
+    "municipality": "organisation", "unit": "organisation", "decision.text": "decision", "decision.date": "decision_on",
     "proposer.name": "name", "proposer.email": "email", "question.population": "population",
     "question.intervention": "intervention", "question.comparison": "comparison", "question.outcome": "outcome",
 }
