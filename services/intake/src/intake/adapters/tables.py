@@ -69,8 +69,14 @@ Index(
     "ix_proposals_analysis_unit", proposals.c.region, proposals.c.municipality_number, proposals.c.unit_code,
     proposals.c.round_id, proposals.c.submitted_at,
 )
-Index("ix_proposals_analysis_area", proposals.c.region, proposals.c.service_area, proposals.c.round_id, proposals.c.submitted_at)
-Index("ix_proposals_analysis_theme", proposals.c.region, proposals.c.theme, proposals.c.round_id, proposals.c.submitted_at)
+Index(
+    "ix_proposals_analysis_area", proposals.c.region, proposals.c.service_area, proposals.c.round_id,
+    proposals.c.submitted_at,
+)
+Index(
+    "ix_proposals_analysis_theme", proposals.c.region, proposals.c.theme, proposals.c.round_id,
+    proposals.c.submitted_at,
+)
 
 # What happened to a proposal, in order: the public status page shows it (never with personal data).
 proposal_history = Table(
