@@ -14,6 +14,7 @@ from intake.entrypoints.clock import RoundClock
 from intake.entrypoints.http import build_router
 from intake.entrypoints.ingest_http import build_ingest_router
 from intake.entrypoints.ingest_messaging import register_subscribers as register_ingest_subscribers
+from intake.entrypoints.ingest_pages import build_ingest_pages_router
 from intake.entrypoints.pages import build_pages_router
 from intake.entrypoints.screening_http import build_screening_router
 from intake.entrypoints.screening_pages import build_screening_pages_router
@@ -45,5 +46,6 @@ def create_app(settings: IntakeSettings | None = None, broker: NatsBroker | None
     app.include_router(build_screening_pages_router(runtime.database, new_uow, settings.common.auth_secret, links))
     # Other regions' systems: HTTP CloudEvents, files and the quarantine; and the KP_INGEST subscriber.
     app.include_router(build_ingest_router(runtime.database, new_uow, settings))
+    app.include_router(build_ingest_pages_router(runtime.database, new_uow, settings.common.auth_secret))
     register_ingest_subscribers(runtime.broker, runtime.database, new_uow)
     return app
