@@ -93,8 +93,17 @@ async def http_load(base_url: str, path: str, body: Callable[[int], dict[str, ob
         return await closed_loop(lambda i: send(i + WARMUP), REQUESTS, CONCURRENCY)
 
 
-def bench_intake(root: Path) -> LoadResult:
-    with ServiceSystem(root / "intake", names=("intake",)) as system:
+# What a production deployment would typically sample: 1 % of new traces (parent-based, so a sampled
+# request stays sampled across services).
+ONE_PERCENT_SAMPLING = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.01"}
+
+
+def bench_intake(root: Path, extra_env: dict[str, str] | None = None) -> LoadResult:
+    system = ServiceSystem(root / ("intake-sampled" if extra_env else "intake"), names=("intake",))
+    if extra_env:
+        original_env = system.env
+        system.env = lambda: original_env() | extra_env  # type: ignore[method-assign]
+    with system:
         return asyncio.run(http_load(system.url("intake"), "/api/intake/v1/proposals", proposal))
 
 
@@ -227,6 +236,7 @@ def main() -> None:
         root = Path(tmp)
         print(f"Kunnskapsportalen benchmarks ({os.cpu_count()} CPUs, Python {sys.version.split()[0]})\n")
         intake = bench_intake(root)
+        intake_sampled = bench_intake(root, ONE_PERCENT_SAMPLING)
         form = bench_form(root)
         bare = bench_bare_endpoint(root)
         jetstream = bench_jetstream(root)
@@ -236,6 +246,9 @@ def main() -> None:
     row("requests/s", f"{intake.per_second:,.0f}", "goal ≥ 500")
     row("p50 latency", f"{intake.percentile(50):.1f} ms")
     row("p99 latency", f"{intake.percentile(99):.1f} ms", "goal ≤ 150 ms")
+    row("requests/s with 1 % of traces sampled", f"{intake_sampled.per_second:,.0f}")
+    row("p50 / p99 with 1 % of traces sampled",
+        f"{intake_sampled.percentile(50):.1f} / {intake_sampled.percentile(99):.1f} ms")
     print(f"Proposal form, POST {CONCURRENCY} concurrent browsers (CSRF, validation, the final step), same process")
     row("form submissions/s", f"{form.per_second:,.0f}")
     row("p50 / p99 latency", f"{form.percentile(50):.1f} / {form.percentile(99):.1f} ms")
@@ -251,6 +264,7 @@ def main() -> None:
     print("Ratios")
     row("intake / bare endpoint (requests/s)", f"{intake.per_second / bare.per_second:.2f}")
     row("intake p99 / bare endpoint p99", f"{intake.percentile(99) / bare.percentile(99):.2f}")
+    row("intake, every trace / 1 % sampled (requests/s)", f"{intake.per_second / intake_sampled.per_second:.2f}")
     row("form submissions/s / API requests/s", f"{form.per_second / intake.per_second:.2f}")
     row("intake requests/s / JetStream publishes/s", f"{intake.per_second / jetstream.per_second:.2f}")
     if e2e.latencies_ms:
