@@ -16,6 +16,7 @@ from intake.entrypoints.ingest_http import build_ingest_router
 from intake.entrypoints.ingest_messaging import register_subscribers as register_ingest_subscribers
 from intake.entrypoints.ingest_pages import build_ingest_pages_router
 from intake.entrypoints.pages import build_pages_router
+from intake.entrypoints.round_pages import build_round_pages_router
 from intake.entrypoints.screening_http import build_screening_router
 from intake.entrypoints.screening_pages import build_screening_pages_router
 from intake.service.screening import RevisionLinks
@@ -47,5 +48,6 @@ def create_app(settings: IntakeSettings | None = None, broker: NatsBroker | None
     # Other regions' systems: HTTP CloudEvents, files and the quarantine; and the KP_INGEST subscriber.
     app.include_router(build_ingest_router(runtime.database, new_uow, settings))
     app.include_router(build_ingest_pages_router(runtime.database, new_uow, settings.common.auth_secret))
+    app.include_router(build_round_pages_router(runtime.database, new_uow, settings.common.auth_secret))
     register_ingest_subscribers(runtime.broker, runtime.database, new_uow)
     return app
