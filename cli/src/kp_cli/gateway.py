@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -109,6 +108,3 @@ class Gateway:
             return
         await send({"type": "lifespan.shutdown.complete"})
 
-
-def build_gateway(apps: Mapping[str, FastAPI], **kwargs: Any) -> Gateway:
-    return Gateway(apps, **kwargs)

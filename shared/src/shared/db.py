@@ -305,10 +305,6 @@ class Database:
         await self.read_engine.dispose()
 
 
-def reader_session(database: Database) -> AsyncSession:
-    return database.reader()
-
-
 def alembic_config(migrations_dir: Path, url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
