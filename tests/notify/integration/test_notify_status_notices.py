@@ -15,7 +15,7 @@ from shared.contracts.events import Recipient, StatusNoticeRequestedV1
 from shared.contracts.subjects import STATUS_NOTICE_REQUESTED
 from shared.settings import CommonSettings
 
-LINK = "http://127.0.0.1:8000/intake/p/VEST-2026-0001/revise?token=abc.def"
+LINK = "https://kunnskapsportalen.example/intake/p/VEST-2026-0001/revise?token=abc.def"
 
 
 def notice(cause: str = "ev-1", status: str = "needs_reformulation", language: str = "nn") -> StatusNoticeRequestedV1:

@@ -22,15 +22,14 @@ from intake.adapters.repository import ProposalRepository
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.entrypoints.ingest_http import MAX_FILE_BYTES
 from intake.entrypoints.pages import REGION_NAMES
-from intake.entrypoints.screening_pages import STAFF_FORM_RATE_LIMIT
+from intake.entrypoints.secretariat import secretariat_refusal, staff_page_kit
 from intake.service import ingestion
 from intake.service.ingestion import IngestionContext, Outcome, Reason
-from shared.auth import Role, require_role, token_from_request, verify_token
+from shared.auth import token_from_request, verify_token
 from shared.db import Database
 from shared.web.csrf import CSRF_FIELD
 from shared.web.i18n import translate
-from shared.web.pages import FieldError, Form, PageKit, PageSettings, choose_language
-from shared.web.problems import Forbidden, Unauthorized
+from shared.web.pages import FieldError, Form, PageKit, choose_language
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 REGION = r"^[a-z][a-z0-9-]{1,30}$"
@@ -169,9 +168,7 @@ def build_ingest_pages_router(
     database: Database, new_uow: Callable[[], IntakeUnitOfWork], secret: str, kit: PageKit | None = None,
 ) -> APIRouter:
     if kit is None:
-        settings = PageSettings()
-        settings.form_rate_limit = max(settings.form_rate_limit, STAFF_FORM_RATE_LIMIT)
-        kit = PageKit("intake", TEMPLATES, secret, settings=settings)
+        kit = staff_page_kit(secret)
     pages = kit
     router = APIRouter(include_in_schema=False)
     ctx = IngestionContext(database, new_uow)
@@ -185,19 +182,10 @@ def build_ingest_pages_router(
 
     def denied(request: Request, region: str, language: str) -> HTMLResponse | None:
         """The same session token and role as the API's (the region's secretariat); a translated refusal otherwise."""
-        token = token_from_request(request)
-        key = None
-        if not token:
-            key, status = "unauthorized", 401
-        else:
-            try:
-                require_role(verify_token(secret, token), Role.SECRETARIAT, region)
-            except Unauthorized:
-                key, status = "unauthorized", 401
-            except Forbidden:
-                key, status = "forbidden", 403
-        if key is None:
+        refusal = secretariat_refusal(request, secret, region)
+        if refusal is None:
             return None
+        key, status = refusal
         return pages.error_page(
             request, language=language, status_code=status, title_key=f"intake.ingest.denied.{key}.title",
             message_key=f"intake.ingest.denied.{key}.message", **page_context(region),

@@ -31,13 +31,11 @@ from intake.domain.model import (
 )
 from intake.entrypoints.http import ROUND_ID
 from intake.entrypoints.pages import REGION_NAMES
-from intake.entrypoints.screening_pages import STAFF_FORM_RATE_LIMIT
+from intake.entrypoints.secretariat import secretariat_refusal, staff_page_kit
 from intake.service import use_cases
-from shared.auth import Role, require_role, token_from_request, verify_token
 from shared.db import Database
 from shared.web.i18n import translate
-from shared.web.pages import FieldError, Form, PageKit, PageSettings, choose_language
-from shared.web.problems import Forbidden, Unauthorized
+from shared.web.pages import FieldError, Form, PageKit, choose_language
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 REGION = r"^[a-z][a-z0-9-]{1,30}$"
@@ -193,9 +191,7 @@ def build_round_pages_router(
     database: Database, new_uow: Callable[[], IntakeUnitOfWork], secret: str, kit: PageKit | None = None,
 ) -> APIRouter:
     if kit is None:
-        settings = PageSettings()
-        settings.form_rate_limit = max(settings.form_rate_limit, STAFF_FORM_RATE_LIMIT)
-        kit = PageKit("intake", TEMPLATES, secret, settings=settings)
+        kit = staff_page_kit(secret)
     pages = kit
     router = APIRouter(include_in_schema=False)
 
@@ -211,19 +207,10 @@ def build_round_pages_router(
 
     def denied(request: Request, region: str, language: str) -> HTMLResponse | None:
         """The API's session token and role (the region's secretariat); a translated refusal otherwise."""
-        token = token_from_request(request)
-        key = None
-        if not token:
-            key, status = "unauthorized", 401
-        else:
-            try:
-                require_role(verify_token(secret, token), Role.SECRETARIAT, region)
-            except Unauthorized:
-                key, status = "unauthorized", 401
-            except Forbidden:
-                key, status = "forbidden", 403
-        if key is None:
+        refusal = secretariat_refusal(request, secret, region)
+        if refusal is None:
             return None
+        key, status = refusal
         return pages.error_page(
             request, language=language, status_code=status, title_key=f"intake.rounds.denied.{key}.title",
             message_key=f"intake.rounds.denied.{key}.message", **page_context(region),

@@ -22,21 +22,19 @@ from intake.domain import reference
 from intake.domain.model import EffectQuestion, ProposalNotFound, ProposalState, Round
 from intake.domain.screening import SCREENING_DECISIONS, ScreeningDecision, allowed
 from intake.entrypoints.pages import REGION_NAMES
+from intake.entrypoints.secretariat import secretariat_refusal, staff_page_kit
 from intake.service import screening, use_cases
-from shared.auth import Role, require_role, token_from_request, verify_token
+from shared.auth import token_from_request, verify_token
 from shared.db import Database
 from shared.web.i18n import translate
-from shared.web.pages import FieldError, Form, PageKit, PageSettings, choose_language, honeypot_filled
-from shared.web.problems import DomainError, Forbidden, Unauthorized, field_errors
+from shared.web.pages import FieldError, Form, PageKit, choose_language, honeypot_filled
+from shared.web.problems import DomainError, field_errors
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 REGION = r"^[a-z][a-z0-9-]{1,30}$"
 REFERENCE = r"^[A-Z0-9-]{6,40}$"
 PROPOSAL_ID = r"^[A-Za-z0-9-]{1,40}$"
 ACTIONS = ("screen", "classify", "merge", "split", "notes", "carry-over")
-# A secretariat screens dozens of proposals in a sitting; the public forms' limit (10 a minute) would stop it.
-# The staff pages get their own limiter, still bounded, keyed apart from the public one.
-STAFF_FORM_RATE_LIMIT = 300
 # Where a use case's field names differ from the form's on the detail page.
 FORM_FIELDS = {
     "proposal_ids": "proposal_ids", "note": "note", "text": "note_text", "round": "to_round", "parts": "part1.title",
@@ -95,9 +93,7 @@ def build_screening_pages_router(
     kit: PageKit | None = None,
 ) -> APIRouter:
     if kit is None:
-        settings = PageSettings()
-        settings.form_rate_limit = max(settings.form_rate_limit, STAFF_FORM_RATE_LIMIT)
-        kit = PageKit("intake", TEMPLATES, secret, settings=settings)
+        kit = staff_page_kit(secret)
     public_kit = PageKit("intake", TEMPLATES, secret)
     router = APIRouter(include_in_schema=False)
 
@@ -109,19 +105,10 @@ def build_screening_pages_router(
 
     def denied(request: Request, region: str, language: str) -> HTMLResponse | None:
         """The same session token and role as the API's; a translated refusal page otherwise."""
-        token = token_from_request(request)
-        key = None
-        if not token:
-            key, status = "unauthorized", 401
-        else:
-            try:
-                require_role(verify_token(secret, token), Role.SECRETARIAT, region)
-            except Unauthorized:
-                key, status = "unauthorized", 401
-            except Forbidden:
-                key, status = "forbidden", 403
-        if key is None:
+        refusal = secretariat_refusal(request, secret, region)
+        if refusal is None:
             return None
+        key, status = refusal
         return kit.error_page(
             request, language=language, status_code=status, title_key=f"intake.screening.denied.{key}.title",
             message_key=f"intake.screening.denied.{key}.message", **page_context(region),
