@@ -94,6 +94,26 @@ def delivery_info(raw: Msg, spec: ConsumerSpec) -> tuple[int, dict[str, Any]]:
     return meta.num_delivered or 1, location
 
 
+def subscribe_durable(
+    broker: NatsBroker, spec: ConsumerSpec, on_message: Callable[[NatsMessage], Awaitable[None]], *, batch_size: int
+) -> None:
+    """Attach `on_message` to the durable pull consumer `spec`, which the bootstrap step created.
+
+    The stream is referenced, never declared (pitfall 5), the consumer's config is the bootstrap's own
+    (pitfall 4), and a raised handler is nacked, not terminated (pitfall 1). Its docstring describes it
+    in AsyncAPI."""
+    broker.subscriber(
+        spec.filter_subject,
+        stream=JStream(spec.stream, declare=False),
+        durable=spec.durable,
+        pull_sub=PullSub(batch_size=batch_size, timeout=2.0),
+        config=consumer_config(spec),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=spec.durable,
+        description=on_message.__doc__,
+    )(on_message)
+
+
 def event_subscriber(
     broker: NatsBroker, spec: ConsumerSpec, accepts: Sequence[EventSpec], *, batch_size: int = 16
 ) -> Callable[[Handler], Handler]:
@@ -142,16 +162,7 @@ def event_subscriber(
 
         on_message.__name__ = handler.__name__
         on_message.__doc__ = handler.__doc__
-        broker.subscriber(
-            spec.filter_subject,
-            stream=JStream(spec.stream, declare=False),
-            durable=spec.durable,
-            pull_sub=PullSub(batch_size=batch_size, timeout=2.0),
-            config=consumer_config(spec),
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            title=spec.durable,
-            description=handler.__doc__,
-        )(on_message)
+        subscribe_durable(broker, spec, on_message, batch_size=batch_size)
         return handler
 
     return register

@@ -12,9 +12,8 @@ import json
 import re
 from collections.abc import Callable
 
-from faststream import AckPolicy
 from faststream.exceptions import NackMessage
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker, NatsMessage
 
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.service import ingestion
@@ -22,7 +21,7 @@ from intake.service.ingestion import MAX_TEXT, Arrival, IngestionContext, Reason
 from shared.contracts.ingest import REGION_PATTERN
 from shared.contracts.subjects import INTAKE_INGEST_PROPOSAL
 from shared.db import Database
-from shared.messaging.consumer import consumer_config, delivery_info, retry_delay
+from shared.messaging.consumer import delivery_info, retry_delay, subscribe_durable
 from shared.telemetry import get_logger
 
 log = get_logger("kp.intake.ingest")
@@ -75,13 +74,4 @@ def register_subscribers(
             **location,
         )
 
-    broker.subscriber(
-        spec.filter_subject,
-        stream=JStream(spec.stream, declare=False),
-        durable=spec.durable,
-        pull_sub=PullSub(batch_size=batch_size, timeout=2.0),
-        config=consumer_config(spec),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=spec.durable,
-        description=on_region_submission.__doc__,
-    )(on_region_submission)
+    subscribe_durable(broker, spec, on_region_submission, batch_size=batch_size)

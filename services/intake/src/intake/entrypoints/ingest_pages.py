@@ -22,7 +22,7 @@ from intake.adapters.repository import ProposalRepository
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.entrypoints.ingest_http import MAX_FILE_BYTES
 from intake.entrypoints.pages import REGION_NAMES
-from intake.entrypoints.secretariat import secretariat_refusal, staff_page_kit
+from intake.entrypoints.secretariat import refusal_page, staff_page_kit
 from intake.service import ingestion
 from intake.service.ingestion import IngestionContext, Outcome, Reason
 from shared.auth import token_from_request, verify_token
@@ -182,13 +182,8 @@ def build_ingest_pages_router(
 
     def denied(request: Request, region: str, language: str) -> HTMLResponse | None:
         """The same session token and role as the API's (the region's secretariat); a translated refusal otherwise."""
-        refusal = secretariat_refusal(request, secret, region)
-        if refusal is None:
-            return None
-        key, status = refusal
-        return pages.error_page(
-            request, language=language, status_code=status, title_key=f"intake.ingest.denied.{key}.title",
-            message_key=f"intake.ingest.denied.{key}.message", **page_context(region),
+        return refusal_page(
+            pages, request, secret, region, language=language, messages="intake.ingest", **page_context(region)
         )
 
     def actor(request: Request) -> str:

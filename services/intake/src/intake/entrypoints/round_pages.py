@@ -31,7 +31,7 @@ from intake.domain.model import (
 )
 from intake.entrypoints.http import ROUND_ID
 from intake.entrypoints.pages import REGION_NAMES
-from intake.entrypoints.secretariat import secretariat_refusal, staff_page_kit
+from intake.entrypoints.secretariat import refusal_page, staff_page_kit
 from intake.service import use_cases
 from shared.db import Database
 from shared.web.i18n import translate
@@ -207,13 +207,8 @@ def build_round_pages_router(
 
     def denied(request: Request, region: str, language: str) -> HTMLResponse | None:
         """The API's session token and role (the region's secretariat); a translated refusal otherwise."""
-        refusal = secretariat_refusal(request, secret, region)
-        if refusal is None:
-            return None
-        key, status = refusal
-        return pages.error_page(
-            request, language=language, status_code=status, title_key=f"intake.rounds.denied.{key}.title",
-            message_key=f"intake.rounds.denied.{key}.message", **page_context(region),
+        return refusal_page(
+            pages, request, secret, region, language=language, messages="intake.rounds", **page_context(region)
         )
 
     def not_found(request: Request, region: str, language: str) -> HTMLResponse:

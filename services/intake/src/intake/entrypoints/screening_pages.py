@@ -22,7 +22,7 @@ from intake.domain import reference
 from intake.domain.model import EffectQuestion, ProposalNotFound, ProposalState, Round
 from intake.domain.screening import SCREENING_DECISIONS, ScreeningDecision, allowed
 from intake.entrypoints.pages import REGION_NAMES
-from intake.entrypoints.secretariat import secretariat_refusal, staff_page_kit
+from intake.entrypoints.secretariat import refusal_page, staff_page_kit
 from intake.service import screening, use_cases
 from shared.auth import token_from_request, verify_token
 from shared.db import Database
@@ -105,13 +105,8 @@ def build_screening_pages_router(
 
     def denied(request: Request, region: str, language: str) -> HTMLResponse | None:
         """The same session token and role as the API's; a translated refusal page otherwise."""
-        refusal = secretariat_refusal(request, secret, region)
-        if refusal is None:
-            return None
-        key, status = refusal
-        return kit.error_page(
-            request, language=language, status_code=status, title_key=f"intake.screening.denied.{key}.title",
-            message_key=f"intake.screening.denied.{key}.message", **page_context(region),
+        return refusal_page(
+            kit, request, secret, region, language=language, messages="intake.screening", **page_context(region)
         )
 
     def subject(request: Request) -> str:

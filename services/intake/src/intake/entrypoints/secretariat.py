@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 
 from shared.auth import Role, require_role, token_from_request, verify_token
 from shared.web.pages import PageKit, PageSettings
@@ -34,3 +36,17 @@ def secretariat_refusal(request: Request, secret: str, region: str) -> tuple[str
     except Forbidden:
         return "forbidden", 403
     return None
+
+
+def refusal_page(
+    kit: PageKit, request: Request, secret: str, region: str, *, language: str, messages: str, **context: Any
+) -> HTMLResponse | None:
+    """A translated 401/403 page (`<messages>.denied.<reason>.title|message`) if the caller may not enter."""
+    refusal = secretariat_refusal(request, secret, region)
+    if refusal is None:
+        return None
+    key, status = refusal
+    return kit.error_page(
+        request, language=language, status_code=status, title_key=f"{messages}.denied.{key}.title",
+        message_key=f"{messages}.denied.{key}.message", **context,
+    )
