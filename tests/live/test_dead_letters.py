@@ -17,8 +17,8 @@ from nats.js.api import ConsumerConfig
 from sqlalchemy import func, select
 
 from kp_cli.nats_server import NatsServer
-from scoring.adapters.tables import candidates, inbox
-from scoring.service import use_cases
+from scoring.candidates import service as use_cases
+from scoring.tables import candidates, inbox
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.streams import DLQ, INTAKE
 from shared.contracts.subjects import (
@@ -32,7 +32,6 @@ from shared.messaging.bootstrap import bootstrap_streams
 from shared.messaging.consumer import PermanentError
 from shared.messaging.deadletters import DeadLetter, list_dead_letters, replay_dead_letter
 from tests.support.live import (
-    candidate_from,
     proposal_envelope,
     publish_event,
     running_scoring,
@@ -133,7 +132,8 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver_a
         attempts.append(time.monotonic())
         if broken:
             raise LookupError("criteria set for the round is missing")
-        await use_cases.add_candidate(candidate_from(event), event.id, GIVING_UP.durable, scoring_uow(database))
+        command = use_cases.AddCandidate.from_event(event, GIVING_UP.durable)
+        await use_cases.add_candidate(command, scoring_uow(database))
 
     event = proposal_envelope()
     seq = await publish_event(nc, event)
@@ -251,7 +251,7 @@ async def test_an_event_the_service_can_never_handle_is_dead_lettered_at_once(
         attempts += 1
         async with scoring_uow(database) as uow:
             await uow.claim(GIVING_UP.durable, event.id)
-            await uow.candidates.add(candidate_from(event))
+            await uow.candidates.add(use_cases.AddCandidate.from_event(event, GIVING_UP.durable).candidate)
             raise PermanentError("the round is not known to scoring")  # before the commit: nothing is kept
 
     seq = await publish_event(nc, proposal_envelope())

@@ -8,7 +8,7 @@ from nats.aio.client import Client
 from sqlalchemy import func, select
 
 from kp_cli.nats_server import NatsServer
-from scoring.adapters.tables import inbox as scoring_inbox
+from scoring.tables import inbox as scoring_inbox
 from shared.contracts.subjects import SCORING_PROPOSAL_SUBMITTED
 from tests.support.live import proposal_envelope, publish_event, running_scoring
 from tests.support.waiting import eventually

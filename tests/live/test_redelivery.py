@@ -11,16 +11,15 @@ from nats.aio.client import Client
 from sqlalchemy import func, select
 
 from kp_cli.nats_server import NatsServer
-from scoring.adapters.repository import ScoringUnitOfWork
-from scoring.adapters.tables import candidates, inbox
-from scoring.service import use_cases
+from scoring.candidates import service as use_cases
+from scoring.tables import candidates, inbox
+from scoring.uow import ScoringUnitOfWork
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.streams import INTAKE
 from shared.contracts.subjects import PROPOSAL_SUBMITTED_V1, ConsumerSpec
 from shared.db import Database
 from shared.messaging.consumer import retry_delay
 from tests.support.live import (
-    candidate_from,
     proposal_envelope,
     publish_event,
     scoring_database,
@@ -68,7 +67,7 @@ async def test_a_transient_failure_is_retried_with_a_delay_and_handled_once(
     async def on_proposal_submitted(event: CloudEvent[Any]) -> None:
         deliveries.append(time.monotonic())
         await use_cases.add_candidate(
-            candidate_from(event), event.id, RETRYING.durable, scoring_uow(database, FlakyUnitOfWork)
+            use_cases.AddCandidate.from_event(event, RETRYING.durable), scoring_uow(database, FlakyUnitOfWork)
         )
 
     seq = await publish_event(nc, proposal_envelope())

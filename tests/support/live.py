@@ -21,13 +21,12 @@ from intake.adapters.uow import IntakeUnitOfWork
 from intake.app import MIGRATIONS as INTAKE_MIGRATIONS
 from intake.domain.model import EffectQuestion, Proposer, Round
 from intake.service import use_cases as intake_use_cases
-from scoring.adapters.repository import ScoringUnitOfWork
-from scoring.adapters.tables import inbox as scoring_inbox
-from scoring.adapters.tables import outbox as scoring_outbox
 from scoring.app import MIGRATIONS as SCORING_MIGRATIONS
 from scoring.app import create_app as create_scoring_app
-from scoring.domain.model import Candidate
 from scoring.settings import ScoringSettings
+from scoring.tables import inbox as scoring_inbox
+from scoring.tables import outbox as scoring_outbox
+from scoring.uow import ScoringUnitOfWork
 from shared.contracts import events
 from shared.contracts.envelope import CloudEvent, envelope, new_event_id
 from shared.contracts.subjects import PROPOSAL_SUBMITTED, ConsumerSpec
@@ -40,7 +39,6 @@ from tests.support.waiting import eventually
 __all__ = [
     "INTAKE_MIGRATIONS",
     "SCORING_MIGRATIONS",
-    "candidate_from",
     "connect",
     "intake_database",
     "intake_uow",
@@ -186,13 +184,6 @@ async def scoring_database(url: str) -> Database:
 def scoring_uow(database: Database, uow_class: type[ScoringUnitOfWork] = ScoringUnitOfWork) -> ScoringUnitOfWork:
     return uow_class(database, scoring_outbox, scoring_inbox)
 
-
-def candidate_from(event: CloudEvent[Any]) -> Candidate:
-    data: events.ProposalSubmittedV1 = event.data
-    return Candidate(
-        proposal_id=data.proposal_id, reference=data.reference, region=data.region, round_id=data.round_id,
-        municipality_number=data.municipality_number, title=data.title, submitted_at=data.submitted_at,
-    )
 
 
 @asynccontextmanager

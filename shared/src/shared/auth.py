@@ -6,15 +6,14 @@ only verify: they share the signing key, not the directory.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import jwt
-from fastapi import Request
+from starlette.requests import Request
 
-from shared.web.problems import Forbidden, Unauthorized
+from shared.errors import Forbidden, Unauthorized
 
 ALGORITHM = "HS256"
 ISSUER = "kp-registry"
@@ -24,6 +23,7 @@ SESSION_COOKIE = "kp_session"
 class Role(StrEnum):
     SECRETARIAT = "secretariat"
     COMMITTEE_MEMBER = "committee_member"
+    COMMITTEE_CHAIR = "committee_chair"
     STEERING_GROUP = "steering_group"
     PRODUCER = "producer"
     REGISTRY_EDITOR = "registry_editor"
@@ -46,6 +46,20 @@ class Principal:
 
     def has(self, role: Role, region: str) -> bool:
         return any(g.region == region and g.role in (role, Role.ADMIN) for g in self.grants)
+
+    def require(self, role: Role, region: str) -> None:
+        """Refuse unless the caller has `role` (or admin) in `region`; a grant in another region does not count."""
+        self.require_any((role,), region)
+
+    def require_any(self, roles: tuple[Role, ...], region: str) -> None:
+        if not any(self.has(role, region) for role in roles):
+            names = " or ".join(role.value for role in roles)
+            raise Forbidden(f"the {names} role for region {region} is required")
+
+    def regions(self, *roles: Role) -> tuple[str, ...]:
+        """The regions where the caller holds one of `roles` (or admin), in grant order."""
+        wanted = (*roles, Role.ADMIN)
+        return tuple(dict.fromkeys(g.region for g in self.grants if g.role in wanted))
 
 
 def issue_token(secret: str, subject: str, grants: tuple[RoleGrant, ...], ttl_seconds: int) -> str:
@@ -79,19 +93,16 @@ def token_from_request(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def principal_dependency(secret: str) -> Callable[[Request], Awaitable[Principal]]:
-    """A FastAPI dependency: the verified caller, or 401."""
+class SecretTokenVerifier:
+    """Verifies session tokens for a service (the runtime's `tokens`)."""
 
-    async def current_principal(request: Request) -> Principal:
-        token = token_from_request(request)
-        if not token:
-            raise Unauthorized("a session token is required")
-        return verify_token(secret, token)
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
 
-    return current_principal
+    async def verify(self, token: str) -> Principal:
+        return verify_token(self._secret, token)
 
 
 def require_role(principal: Principal, role: Role, region: str) -> None:
     """Enforce role and region on an endpoint; a grant in another region does not count."""
-    if not principal.has(role, region):
-        raise Forbidden(f"the {role.value} role for region {region} is required")
+    principal.require(role, region)

@@ -12,19 +12,29 @@ from fastapi import APIRouter, FastAPI
 from faststream.nats import NatsBroker
 from sqlalchemy import Table
 
+from shared.auth import SecretTokenVerifier
 from shared.db import Database
 from shared.messaging.broker import create_broker
+from shared.messaging.consumer import EventRouter
 from shared.messaging.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, get_logger, instrument_app
 from shared.web.health import health_router
+from shared.web.pages import PageKit, install_refusal_pages
 from shared.web.problems import install_problem_handlers
 
 log = get_logger("kp.runtime")
 
 
 class ServiceRuntime:
-    """The service's long-lived parts, started and stopped by the FastAPI lifespan (pitfall 10)."""
+    """The service's long-lived parts, started and stopped by the FastAPI lifespan (pitfall 10).
+
+    Routes reach it through `request.app.state.runtime` (the service's `deps.py`), subscribers get it as their
+    context (`EventRouter.attach`); nothing is threaded through closures. A service subclasses it to add its
+    unit of work and whatever else its features need (a mailer, signed links).
+    """
+
+    pages: PageKit | None = None
 
     def __init__(self, settings: ServiceSettings, outbox: Table, inbox: Table, broker: NatsBroker | None = None):
         self.settings = settings
@@ -37,6 +47,8 @@ class ServiceRuntime:
             self.database, outbox, self.broker, self.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
         )
+        # Verifies session tokens; it holds no key that can sign one.
+        self.tokens = SecretTokenVerifier(settings.common.auth_secret)
         self.broker_connected = False
         self._connector: asyncio.Task[None] | None = None
 
@@ -83,8 +95,14 @@ class ServiceRuntime:
         return {f"{self.name}.database": database_ok, f"{self.name}.broker": broker_ok}
 
 
-def build_service_app(runtime: ServiceRuntime, routers: Sequence[APIRouter], **fastapi_kwargs: Any) -> FastAPI:
-    """A FastAPI app whose lifespan owns the runtime; the same app runs alone or behind the gateway."""
+def build_service_app(
+    runtime: ServiceRuntime, routers: Sequence[APIRouter], events: Sequence[EventRouter[Any]] = (),
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app whose lifespan owns the runtime; the same app runs alone or behind the gateway.
+
+    `routers` are the features' module-level routers, `events` their subscribers, attached to the runtime's
+    broker with the runtime as their context."""
     configure_logging()
     name = runtime.name
 
@@ -106,8 +124,13 @@ def build_service_app(runtime: ServiceRuntime, routers: Sequence[APIRouter], **f
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    if runtime.pages is not None:
+        install_refusal_pages(app, runtime.pages)
+        app.include_router(runtime.pages.static_router())
     app.include_router(health_router(runtime.readiness))
     for router in routers:
         app.include_router(router)
+    for event_router in events:
+        event_router.attach(runtime.broker, runtime)
     instrument_app(app, runtime.database.sync_engines, name)
     return app

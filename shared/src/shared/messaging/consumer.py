@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from faststream import AckPolicy
 from faststream.exceptions import NackMessage
@@ -166,3 +167,58 @@ def event_subscriber(
         return handler
 
     return register
+
+
+Context = TypeVar("Context")
+ContextHandler = Callable[[CloudEvent[Any], Context], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Registration(Generic[Context]):
+    spec: ConsumerSpec
+    accepts: tuple[EventSpec, ...]
+    handler: ContextHandler[Context]
+    batch_size: int
+
+
+class EventRouter(Generic[Context]):
+    """A feature's subscribers, declared at module level like an APIRouter; `create_app` attaches them.
+
+    ```python
+    events = EventRouter[ScoringRuntime]()
+
+    @events.subscriber(SCORING_PROPOSAL_SUBMITTED, PROPOSAL_SUBMITTED)
+    async def on_proposal_submitted(event: CloudEvent[ProposalSubmittedV1], runtime: ScoringRuntime) -> None:
+        await add_candidate(AddCandidate.from_event(event), runtime.unit_of_work())
+    ```
+    The handler gets the typed event and the service's runtime (its unit of work, mailer, settings); the
+    wrapper in `event_subscriber` parses, dead-letters and retries.
+    """
+
+    def __init__(self) -> None:
+        self.registrations: list[_Registration[Context]] = []
+
+    def subscriber(
+        self, spec: ConsumerSpec, *accepts: EventSpec, batch_size: int = 16
+    ) -> Callable[[ContextHandler[Context]], ContextHandler[Context]]:
+        def register(handler: ContextHandler[Context]) -> ContextHandler[Context]:
+            self.registrations.append(_Registration(spec, tuple(accepts), handler, batch_size))
+            return handler
+
+        return register
+
+    def attach(self, broker: NatsBroker, context: Context) -> None:
+        """Subscribe every handler on `broker`, each called with the event and `context`."""
+        for registration in self.registrations:
+            event_subscriber(broker, registration.spec, registration.accepts, batch_size=registration.batch_size)(
+                _bound(registration.handler, context)
+            )
+
+
+def _bound(handler: ContextHandler[Context], context: Context) -> Handler:
+    async def call(event: CloudEvent[Any]) -> None:
+        await handler(event, context)
+
+    call.__name__ = handler.__name__
+    call.__doc__ = handler.__doc__
+    return call

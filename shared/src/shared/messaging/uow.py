@@ -112,3 +112,26 @@ class UnitOfWork:
         if self._staged and self._on_commit is not None:
             self._on_commit()
         self._staged = []
+
+
+class Reader:
+    """Repositories on a reader session: queries never queue behind SQLite's one writer. Subclasses add the
+    service's repositories in `_open`, like the unit of work."""
+
+    session: AsyncSession
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def __aenter__(self) -> Self:
+        self.session = self._database.reader()
+        self._open()
+        return self
+
+    def _open(self) -> None:
+        """Create repositories on `self.session`."""
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.session.close()

@@ -18,14 +18,18 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel.dates import format_date, format_datetime
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.requests import Request
 
+from shared.auth import Principal
+from shared.errors import Forbidden, Unauthorized
 from shared.web.csrf import CSRF_COOKIE, CSRF_FIELD, CsrfProtection
-from shared.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, load_catalog, register_messages, translate
+from shared.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_plural
+from shared.web.problems import domain_problem
 from shared.web.ratelimit import SlidingWindowLimiter
+from shared.web.staff import SIGN_IN_URL, SIGN_OUT_URL, role_labels, staff_navigation
 
 HERE = Path(__file__).resolve().parent
 SHARED_TEMPLATES = HERE / "templates"
@@ -34,8 +38,9 @@ LANG_COOKIE = "kp_lang"
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 TIME_ZONE = ZoneInfo("Europe/Oslo")
 HONEYPOT_FIELD = "website"
-
-register_messages(load_catalog(HERE / "messages.toml"))
+# Set by the registry at sign-in beside the session: the person's display name for the staff header, so
+# session tokens (which travel in Authorization headers and may be logged by proxies) carry no name.
+DISPLAY_NAME_COOKIE = "kp_who"
 
 
 class PageSettings(BaseSettings):
@@ -112,7 +117,7 @@ def create_environment(service_templates: Path | Iterable[Path]) -> jinja2.Envir
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader([*folders]), jinja2.FileSystemLoader(SHARED_TEMPLATES)])
     environment = jinja2.Environment(
         loader=loader, autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"],
     )
     environment.globals["field_id"] = field_id
     environment.globals["HONEYPOT_FIELD"] = HONEYPOT_FIELD
@@ -145,7 +150,14 @@ def formatters(language: str) -> dict[str, Callable[..., str]]:
     def t(key: str, **params: Any) -> str:
         return translate(key, language, **params)
 
-    return {"t": t, "fmt_datetime": fmt_datetime, "fmt_date": fmt_date}
+    def tn(key: str, count: int, **params: Any) -> str:
+        return translate_plural(key, count, language, **params)
+
+    # `gettext`/`ngettext` serve jinja2.ext.i18n's {% trans %} blocks; `t`/`tn` are the short forms templates use.
+    return {
+        "t": t, "tn": tn, "gettext": t, "ngettext": lambda key, _plural, count, **p: tn(key, count, **p),
+        "fmt_datetime": fmt_datetime, "fmt_date": fmt_date,
+    }
 
 
 class PageKit:
@@ -187,7 +199,7 @@ class PageKit:
             "lang": language, "site_name": self.site_name, "static": self.static_url, "region_name": None,
             "home_url": None, "language_links": self.language_links(request, language),
             "csrf_token": self.csrf.token_for(cookie_value), "errors": [], "form_id": secrets.token_urlsafe(16),
-            **formatters(language), **context,
+            **self.staff_context(request, language), **formatters(language), **context,
         }
         html = self.environment.get_template(template).render(values)
         response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
@@ -204,6 +216,18 @@ class PageKit:
                 path="/",
             )
         return response
+
+    def staff_context(self, request: Request, language: str) -> dict[str, Any]:
+        """The staff header and navigation, when an access rule verified the caller on this request."""
+        principal = getattr(request.state, "principal", None)
+        if not isinstance(principal, Principal):
+            return {"principal": None, "staff_nav": [], "roles": [], "display_name": None,
+                    "sign_out_url": SIGN_OUT_URL}
+        return {
+            "principal": principal, "staff_nav": staff_navigation(principal, request.url.path, language),
+            "roles": role_labels(principal, language), "sign_out_url": SIGN_OUT_URL,
+            "display_name": (request.cookies.get(DISPLAY_NAME_COOKIE) or "")[:100] or None,
+        }
 
     def error_page(
         self, request: Request, *, language: str, status_code: int, title_key: str, message_key: str,
@@ -257,3 +281,26 @@ class PageKit:
 def honeypot_filled(form: Form) -> bool:
     """True when the field that people never see was filled: a bot, whose post must not be stored."""
     return bool(form.get(HONEYPOT_FIELD))
+
+
+def install_refusal_pages(app: FastAPI, kit: PageKit) -> None:
+    """One refusal page for every page route: 401 offers sign-in, 403 says which role is missing.
+
+    The JSON API (`/api/…`) keeps its problem details; everything else is a page a person reads."""
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Unauthorized | Forbidden)
+        if request.url.path.startswith("/api/"):
+            response: JSONResponse = await domain_problem(request, exc)
+            return response
+        language = choose_language(request)
+        reason = "unauthorized" if isinstance(exc, Unauthorized) else "forbidden"
+        sign_in = f"{SIGN_IN_URL}?{urlencode({'next': str(request.url.path)})}" if reason == "unauthorized" else None
+        return kit.error_page(
+            request, language=language, status_code=exc.status, title_key=f"page.denied.{reason}.title",
+            message_key=f"page.denied.{reason}.message", back_url=sign_in,
+            back_label=translate("staff.sign-in", language) if sign_in else None,
+        )
+
+    app.add_exception_handler(Unauthorized, refused)
+    app.add_exception_handler(Forbidden, refused)

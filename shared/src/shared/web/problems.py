@@ -1,4 +1,7 @@
-"""Errors as problem details (RFC 9457): a stable `type`, a translated `title`, and the offending fields."""
+"""Errors as problem details (RFC 9457): a stable `type`, a translated `title`, and the offending fields.
+
+The domain raises `shared.errors` (plain Python); this module is the JSON edge's mapping of them.
+"""
 
 from __future__ import annotations
 
@@ -9,45 +12,39 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+)
 from shared.web.i18n import negotiate_language, translate
+
+__all__ = [
+    "PROBLEM_BASE",
+    "PROBLEM_JSON",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "PayloadTooLarge",
+    "TooManyRequests",
+    "Unauthorized",
+    "domain_problem",
+    "field_errors",
+    "install_problem_handlers",
+    "problem",
+    "problem_errors",
+]
 
 PROBLEM_BASE = "https://kunnskapsportalen.no/problems/"
 PROBLEM_JSON = "application/problem+json"
-
-
-class DomainError(Exception):
-    """A rule of the domain refused the request. Subclasses set the status, a stable code and a title key."""
-
-    status: int = 400
-    code: str = "domain-error"
-    field: str | None = None
-
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if field is not None:
-            self.field = field
-        self.extra = extra
-
-
-class NotFound(DomainError):
-    status = 404
-    code = "not-found"
-
-
-class Conflict(DomainError):
-    status = 409
-    code = "conflict"
-
-
-class Forbidden(DomainError):
-    status = 403
-    code = "forbidden"
-
-
-class Unauthorized(DomainError):
-    status = 401
-    code = "unauthorized"
 
 
 def problem(status: int, code: str, title: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
@@ -57,7 +54,7 @@ def problem(status: int, code: str, title: str, detail: str, instance: str, **ex
 
 
 def field_errors(errors: list[Any], language: str) -> list[dict[str, str]]:
-    """One entry per broken rule: the field's dotted path, the rule's stable id, a translated message."""
+    """One entry per broken rule of a pydantic error list: the field's dotted path, the rule, a translated message."""
     result = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
@@ -73,6 +70,29 @@ def field_errors(errors: list[Any], language: str) -> list[dict[str, str]]:
     return result
 
 
+def problem_errors(problems: tuple[FieldProblem, ...] | list[FieldProblem], language: str) -> list[dict[str, str]]:
+    """The domain's field problems as the API's `errors`, each message in the caller's language."""
+    return [
+        {"field": p.field, "rule": p.rule,
+         "message": translate(f"rule.{p.rule}", language, default=p.message, **dict(p.params))}
+        for p in problems
+    ]
+
+
+async def domain_problem(request: Request, exc: DomainError) -> JSONResponse:
+    """A domain error as problem details in the caller's language."""
+    language = negotiate_language(request)
+    extra: dict[str, Any] = dict(exc.extra)
+    if isinstance(exc, InvalidInput):
+        extra["errors"] = problem_errors(exc.problems, language)
+    elif exc.field:
+        extra["errors"] = [{"field": exc.field, "rule": exc.code, "message": exc.detail}]
+    return problem(
+        exc.status, exc.code, translate(f"problem.{exc.code}", language, default=exc.code), exc.detail,
+        request.url.path, **extra,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -83,16 +103,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             "; ".join(f"{e['field']}: {e['message']}" for e in errors), request.url.path, errors=errors,
         )
 
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        language = negotiate_language(request)
-        extra: dict[str, Any] = dict(exc.extra)
-        if exc.field:
-            extra["errors"] = [{"field": exc.field, "rule": exc.code, "message": exc.detail}]
-        return problem(
-            exc.status, exc.code, translate(f"problem.{exc.code}", language, default=exc.code), exc.detail,
-            request.url.path, **extra,
-        )
+    app.add_exception_handler(DomainError, domain_problem)  # type: ignore[arg-type]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

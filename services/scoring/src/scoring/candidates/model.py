@@ -1,4 +1,4 @@
-"""Scoring's domain: the candidates of a round, kept from intake's events."""
+"""Scoring's candidates: plain Python."""
 
 from __future__ import annotations
 

@@ -1,16 +1,24 @@
-"""Every query scoring makes."""
+"""The candidates' queries, behind the port the use cases know."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scoring.adapters.tables import candidates
-from scoring.domain.model import Candidate
+from scoring.candidates.model import Candidate
+from scoring.tables import candidates
 from shared.db import dialect_insert
-from shared.messaging.uow import UnitOfWork
+
+
+class Candidates(Protocol):
+    """What the use cases need of the candidates' store."""
+
+    async def add(self, candidate: Candidate) -> None: ...
+
+    async def for_round(self, round_id: str) -> list[Candidate]: ...
 
 
 class CandidateRepository:
@@ -39,10 +47,3 @@ class CandidateRepository:
             )
             for r in result
         ]
-
-
-class ScoringUnitOfWork(UnitOfWork):
-    candidates: CandidateRepository
-
-    def _open(self) -> None:
-        self.candidates = CandidateRepository(self.session)
