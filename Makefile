@@ -33,7 +33,15 @@ $(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json | $(VENV)/.i
 	$(BIN)/python -m shared.web.assets frontend/node_modules $(VENDOR_CSS)
 	touch $@
 
-install: $(VENV)/.installed $(FRONTEND_STAMP)
+# The gettext catalogues (.po, committed) compiled to .mo; a stale or missing .mo is also compiled in memory at load.
+CATALOGUES := $(shell find shared services -path '*/locale/*/LC_MESSAGES/*.po' 2>/dev/null)
+CATALOGUES_STAMP := var/.catalogues
+
+$(CATALOGUES_STAMP): $(CATALOGUES) | $(VENV)/.installed
+	$(BIN)/python -m shared.i18n . > /dev/null
+	@mkdir -p var && touch $@
+
+install: $(VENV)/.installed $(FRONTEND_STAMP) $(CATALOGUES_STAMP)
 
 ## Headless Chromium for the browser tests, from Debian (the machines run as root); never a downloaded browser
 browser-deps:
@@ -47,11 +55,13 @@ run: install
 test: install browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: install
 	$(BIN)/pytest -m "not live and not e2e and not faults and not browser"

@@ -12,17 +12,24 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kp_cli import run_env
+from kp_cli.errors import explain
 from kp_cli.intake_commands import intake_app
 from kp_cli.seed_2019 import seed_demo_2019
 from kp_cli.services import SERVICE_NAMES, service
 from shared.messaging.bootstrap import BootstrapReport
 from shared.settings import CommonSettings
 
-app = typer.Typer(help="Kunnskapsportalen: run, serve, migrate and operate the services.", no_args_is_help=True)
+app = typer.Typer(
+    help="Kunnskapsportalen: run, serve, migrate and operate the services.", no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 nats_app = typer.Typer(help="The NATS JetStream streams and consumers.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: messages that could not be handled.", no_args_is_help=True)
 seed_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+i18n_app = typer.Typer(help="The gettext catalogues (nb, nn, en).", no_args_is_help=True)
 app.add_typer(nats_app, name="nats")
+app.add_typer(i18n_app, name="i18n")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
 app.add_typer(intake_app, name="intake")
@@ -173,6 +180,11 @@ def run(
     os.environ.setdefault("KP_INTAKE_PUBLIC_URL", f"http://{host}:{port}")
     system = EmbeddedSystem(var_dir.resolve())
     system.start_broker()
+    # Other `kp` commands run beside this one (`kp seed demo-2019` in a second terminal) read this file,
+    # so they use the same broker, databases and dev settings without any variable to set by hand.
+    written = run_env.write(var_dir.resolve(), {
+        key: os.environ[key] for key in ("KP_ENV", "KP_NATS_URL", "KP_VAR_DIR", "KP_INTAKE_PUBLIC_URL")
+    })
     try:
         system.prepare()
         gateway = system.gateway()
@@ -182,13 +194,47 @@ def run(
         config = uvicorn.Config(gateway, host=host, port=port, log_config=None, timeout_graceful_shutdown=10)
         uvicorn.Server(config).run()
     finally:
+        written.unlink(missing_ok=True)
         system.stop_broker()
+
+
+@i18n_app.command("check")
+def i18n_check() -> None:
+    """Fail on a message key used but not defined, or missing, empty or different in nb, nn or en."""
+    from kp_cli.catalogues import problems
+
+    found = list(problems())
+    for line in found:
+        console.print(line)
+    console.print(f"{len(found)} problem(s)")
+    if found:
+        raise typer.Exit(1)
+
+
+@i18n_app.command("extract")
+def i18n_extract() -> None:
+    """Add every key the code and templates use but no catalogue defines, empty, to translate."""
+    from kp_cli.catalogues import extract
+
+    for domain, keys in extract().items():
+        for key in keys:
+            console.print(f"{domain}: added {key}")
 
 
 def main() -> None:
     # A terminal's Ctrl-C goes to uvicorn; make SIGTERM from a process manager behave the same way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    app()
+    run_env.load()
+    try:
+        app()
+    except Exception as error:
+        # Infrastructure errors (no broker, no database, settings refused) in one line, not a traceback;
+        # KP_DEBUG=1 shows the traceback for a bug report.
+        line = explain(error)
+        if line is None or os.environ.get("KP_DEBUG"):
+            raise
+        Console(stderr=True).print(f"[red]kp:[/] {line}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -148,3 +148,21 @@ def translate_plural(key: str, count: int, language: str, **params: Any) -> str:
     """The plural form of `key` that fits `count` (`{count}` is filled with it)."""
     text = CATALOGUES.lookup_plural(key, count, language)
     return _format(text if text is not None else key, {"count": count, **params})
+
+
+def compile_all(root: Path) -> list[Path]:
+    """Compile every `locale/<language>/LC_MESSAGES/*.po` under `root` to its `.mo` (the build's step)."""
+    written = []
+    for po_file in sorted(root.glob("**/locale/*/LC_MESSAGES/*.po")):
+        if any(part in {".venv", "node_modules", ".tools"} for part in po_file.parts):
+            continue
+        po_file.with_suffix(".mo").write_bytes(compile_catalogue(po_file))
+        written.append(po_file.with_suffix(".mo"))
+    return written
+
+
+if __name__ == "__main__":  # python -m shared.i18n [root]: what `make` and the images run
+    import sys
+
+    for path in compile_all(Path(sys.argv[1] if len(sys.argv) > 1 else ".")):
+        print(f"compiled {path}")

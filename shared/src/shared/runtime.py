@@ -19,8 +19,8 @@ from shared.messaging.consumer import EventRouter
 from shared.messaging.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, get_logger, instrument_app
-from shared.web.health import health_router
-from shared.web.pages import PageKit, install_refusal_pages
+from shared.web import health
+from shared.web.pages import PageKit, install_refusal_pages, static_router
 from shared.web.problems import install_problem_handlers
 
 log = get_logger("kp.runtime")
@@ -126,8 +126,8 @@ def build_service_app(
     install_problem_handlers(app)
     if runtime.pages is not None:
         install_refusal_pages(app, runtime.pages)
-        app.include_router(runtime.pages.static_router())
-    app.include_router(health_router(runtime.readiness))
+        app.include_router(static_router)
+    app.include_router(health.router)
     for router in routers:
         app.include_router(router)
     for event_router in events:

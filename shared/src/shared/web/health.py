@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+from shared.web.access import public
+
+router = APIRouter(tags=["health"], include_in_schema=False, dependencies=[public])
 
 
-def health_router(readiness: ReadinessCheck) -> APIRouter:
-    router = APIRouter(tags=["health"])
+@router.get("/livez")
+async def livez() -> dict[str, str]:
+    """The process is alive (no dependency is checked)."""
+    return {"status": "alive"}
 
-    @router.get("/livez", include_in_schema=False)
-    async def livez() -> dict[str, str]:
-        return {"status": "alive"}
 
-    @router.get("/readyz", include_in_schema=False)
-    async def readyz() -> JSONResponse:
-        checks = await readiness()
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
-
-    return router
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """The service's database and broker answer."""
+    checks = await request.app.state.runtime.readiness()
+    ready = all(checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)

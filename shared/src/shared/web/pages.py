@@ -25,6 +25,7 @@ from starlette.requests import Request
 
 from shared.auth import Principal
 from shared.errors import Forbidden, Unauthorized
+from shared.web.access import public
 from shared.web.csrf import CSRF_COOKIE, CSRF_FIELD, CsrfProtection
 from shared.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate, translate_plural
 from shared.web.problems import domain_problem
@@ -263,19 +264,23 @@ class PageKit:
             )
         return form
 
-    def static_router(self) -> APIRouter:
-        """GET /<service>/static/<path>: the shared CSS, under the service's own first path segment."""
-        router = APIRouter(include_in_schema=False)
-        root = STATIC_DIR.resolve()
 
-        @router.get(f"/{self.service}/static/{{path:path}}")
-        async def static_file(path: str) -> FileResponse:
-            target = (root / path).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
-                raise HTTPException(404, "no such static file")
-            return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
+# The shared CSS under each service's own first path segment (/intake/static/…, /scoring/static/…), so pages work
+# behind the gateway and with `kp serve` alike. A module-level router: a service includes it when it has pages.
+static_router = APIRouter(include_in_schema=False, dependencies=[public])
 
-        return router
+
+@static_router.get("/{service}/static/{path:path}")
+async def static_file(service: str, path: str) -> FileResponse:
+    """A file of the shared static folder; anything outside it, or not a file, is 404."""
+    root = STATIC_DIR.resolve()
+    try:
+        target = (root / path).resolve()
+    except (OSError, ValueError):  # a NUL or an over-long name is just another missing file
+        raise HTTPException(404, "no such static file") from None
+    if not target.is_relative_to(root) or not target.is_file():
+        raise HTTPException(404, "no such static file")
+    return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
 
 
 def honeypot_filled(form: Form) -> bool:
