@@ -33,8 +33,11 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class RoleGrant:
+    """A role in a region; `scope` narrows it where that fits (a round for the committee, a producer's code)."""
+
     role: Role
     region: str
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
