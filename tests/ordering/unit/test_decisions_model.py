@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ordering.domain.model import DecisionEntry, DecisionStatus, InvalidRecommendation, draft_decision
+from ordering.decisions.model import DecisionEntry, DecisionStatus, InvalidRecommendation, draft_decision
 
 
 def draft(entries):

@@ -1,4 +1,4 @@
-"""Ordering's HTTP API."""
+"""The decisions' JSON API."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from ordering.adapters.repository import DecisionRepository
-from ordering.domain.model import Decision, DecisionNotFound
-from shared.db import Database
+from ordering.decisions import service
+from ordering.decisions.model import Decision
+from ordering.deps import ReaderDep
+from shared.web.access import public
+
+router = APIRouter(prefix="/api/ordering/v1", tags=["decisions"])
 
 
 class DecisionEntryOut(BaseModel):
@@ -31,38 +34,30 @@ class DecisionOut(BaseModel):
     created_at: datetime
     entries: list[DecisionEntryOut]
 
+    @staticmethod
+    def of(decision: Decision) -> DecisionOut:
+        return DecisionOut(
+            id=decision.id, ranking_id=decision.ranking_id, round=decision.round_id, region=decision.region,
+            status=decision.status.value, recommended_on=decision.recommended_on, created_at=decision.created_at,
+            entries=[
+                DecisionEntryOut(
+                    proposal_id=e.proposal_id, reference=e.reference, rank=e.rank, total_score=e.total_score,
+                    reason=e.reason,
+                )
+                for e in decision.entries
+            ],
+        )
 
-def _out(decision: Decision) -> DecisionOut:
-    return DecisionOut(
-        id=decision.id, ranking_id=decision.ranking_id, round=decision.round_id, region=decision.region,
-        status=decision.status.value, recommended_on=decision.recommended_on, created_at=decision.created_at,
-        entries=[
-            DecisionEntryOut(
-                proposal_id=e.proposal_id, reference=e.reference, rank=e.rank, total_score=e.total_score,
-                reason=e.reason,
-            )
-            for e in decision.entries
-        ],
-    )
+
+@router.get("/decisions", response_model=list[DecisionOut], dependencies=[public])
+async def list_decisions(
+    round: Annotated[str, Query(min_length=1, max_length=80)], reader: ReaderDep
+) -> list[DecisionOut]:
+    """The round's decisions, newest first, each with its ranked entries."""
+    return [DecisionOut.of(d) for d in await service.list_decisions(round, reader)]
 
 
-def build_router(database: Database) -> APIRouter:
-    router = APIRouter(prefix="/api/ordering/v1", tags=["ordering"])
-
-    @router.get("/decisions", response_model=list[DecisionOut])
-    async def list_decisions(round: Annotated[str, Query(min_length=1, max_length=80)]) -> list[DecisionOut]:
-        """The round's decisions, newest first, each with its ranked entries."""
-        async with database.reader() as session:
-            found = await DecisionRepository(session).for_round(round)
-        return [_out(d) for d in found]
-
-    @router.get("/decisions/{decision_id}", response_model=DecisionOut)
-    async def get_decision(decision_id: str) -> DecisionOut:
-        """One decision with its ranked entries."""
-        async with database.reader() as session:
-            decision = await DecisionRepository(session).get(decision_id)
-        if decision is None:
-            raise DecisionNotFound(f"no decision with id {decision_id!r}")
-        return _out(decision)
-
-    return router
+@router.get("/decisions/{decision_id}", response_model=DecisionOut, dependencies=[public])
+async def get_decision(decision_id: str, reader: ReaderDep) -> DecisionOut:
+    """One decision with its ranked entries."""
+    return DecisionOut.of(await service.get_decision(decision_id, reader))

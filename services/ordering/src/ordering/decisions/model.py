@@ -1,4 +1,4 @@
-"""Ordering's domain: the steering group's decision, drafted from the committee's recommendation."""
+"""Ordering's decisions: the steering group's decision, drafted from the committee's recommendation. Plain Python."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from shared.web.problems import DomainError, NotFound
+from shared.errors import DomainError, NotFound
 
 
 class DecisionStatus(StrEnum):

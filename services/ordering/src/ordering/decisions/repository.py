@@ -1,17 +1,16 @@
-"""Every query ordering makes."""
+"""The decisions' queries, behind the port the use cases know."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ordering.adapters.tables import decision_entries, decisions
-from ordering.domain.model import Decision, DecisionEntry, DecisionStatus
+from ordering.decisions.model import Decision, DecisionEntry, DecisionStatus
+from ordering.tables import decision_entries, decisions
 from shared.db import dialect_insert
-from shared.messaging.uow import UnitOfWork
 
 
 def _decision(row: Any, entries: list[DecisionEntry]) -> Decision:
@@ -27,6 +26,20 @@ def _entry(row: Any) -> DecisionEntry:
         proposal_id=row.proposal_id, reference=row.reference, rank=row.rank, total_score=row.total_score,
         reason=row.reason,
     )
+
+
+class Decisions(Protocol):
+    """What the use cases need of the decisions' store."""
+
+    async def add(self, decision: Decision) -> bool:
+        """Store the decision; False (and nothing stored) when its ranking already has one."""
+        ...
+
+    async def get(self, decision_id: str) -> Decision | None: ...
+
+    async def for_round(self, round_id: str) -> list[Decision]:
+        """The round's decisions, newest first."""
+        ...
 
 
 class DecisionRepository:
@@ -89,9 +102,3 @@ class DecisionRepository:
             found[row.decision_id].append(_entry(row))
         return found
 
-
-class OrderingUnitOfWork(UnitOfWork):
-    decisions: DecisionRepository
-
-    def _open(self) -> None:
-        self.decisions = DecisionRepository(self.session)
