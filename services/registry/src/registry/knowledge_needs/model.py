@@ -1,4 +1,4 @@
-"""The registry's domain: knowledge needs, its own record of what municipalities want to know."""
+"""The registry's knowledge needs. Plain Python."""
 
 from __future__ import annotations
 
@@ -16,6 +16,16 @@ class KnowledgeNeedSource(StrEnum):
 
 
 @dataclass(frozen=True)
+class Question:
+    """The question a need asks (PICO: population, intervention, comparison, outcome)."""
+
+    population: str
+    intervention: str
+    comparison: str
+    outcome: str
+
+
+@dataclass(frozen=True)
 class KnowledgeNeed:
     """A need for knowledge, built from a submitted proposal. Holds the question, never the proposer."""
 
@@ -25,10 +35,7 @@ class KnowledgeNeed:
     round_id: str
     municipality_number: str
     title: str
-    population: str
-    intervention: str
-    comparison: str
-    outcome: str
+    question: Question
     recorded_at: datetime
     status: KnowledgeNeedStatus = KnowledgeNeedStatus.PROPOSED
     source: KnowledgeNeedSource = KnowledgeNeedSource.PROPOSAL

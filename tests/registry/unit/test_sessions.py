@@ -1,17 +1,20 @@
-"""The registry's domain: demo users and the rule that the dev login exists only in dev."""
+"""Sessions: the demo users, the rule that the dev login exists only in dev, and the tokens it issues."""
 
 from __future__ import annotations
 
 import pytest
 
-from registry.domain.demo_users import (
+from registry.sessions import service
+from registry.sessions.model import (
     DEMO_USERS,
     DevLoginRefused,
     UnknownDemoUser,
     demo_user,
     ensure_dev_login_allowed,
 )
-from shared.auth import Role
+from shared.auth import Role, verify_token
+
+SECRET = "unit-test-secret-0123456789abcdef0123"
 
 
 def test_every_role_has_a_demo_user():
@@ -52,3 +55,23 @@ def test_dev_login_is_refused_outside_dev(env):
 
 def test_dev_login_is_allowed_in_dev():
     ensure_dev_login_allowed("dev")
+
+
+def test_dev_login_issues_a_token_with_the_demo_users_roles():
+    session = service.dev_login(service.DevLogin("utval-vest", env="dev", secret=SECRET, ttl_seconds=600))
+    principal = verify_token(SECRET, session.token)
+    assert principal.subject == session.user.subject
+    assert principal.has(Role.COMMITTEE_MEMBER, "vest")
+    assert not principal.has(Role.COMMITTEE_MEMBER, "nord")
+    assert session.expires_in == 600
+
+
+def test_dev_login_in_production_issues_no_token():
+    with pytest.raises(DevLoginRefused):
+        service.dev_login(service.DevLogin("admin-vest", env="prod", secret=SECRET, ttl_seconds=600))
+
+
+def test_the_demo_users_are_listed_only_in_dev():
+    assert service.list_demo_users("dev") == DEMO_USERS
+    with pytest.raises(DevLoginRefused):
+        service.list_demo_users("test")

@@ -1,4 +1,6 @@
-"""The demo users of the dev login: one per role, all in region vest. Only ever used when env is dev.
+"""Sessions' model: the demo users of the dev login, one per role, all in region vest. Plain Python.
+
+The dev login is only ever used when env is dev.
 
 Subjects are opaque ids, like the directory's will be; a token never carries a name or an address.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.auth import Role, RoleGrant
-from shared.web.problems import DomainError, Forbidden
+from shared.errors import DomainError, Forbidden
 
 DEMO_REGION = "vest"
 
@@ -35,6 +37,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     _user("registry-vest", 5, "Redaktør for registeret, vest", Role.REGISTRY_EDITOR),
     _user("admin-vest", 6, "Administrator, vest", Role.ADMIN),
     _user("drift", 7, "Drift, vest", Role.OPERATOR),
+    _user("utvalsleiar-vest", 8, "Leiar av bestillarutvalet, vest", Role.COMMITTEE_CHAIR),
 )
 
 
