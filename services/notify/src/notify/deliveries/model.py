@@ -1,4 +1,4 @@
-"""Notify's domain: the delivery log and the receipts it sends. Plain Python, no frameworks.
+"""Notify's deliveries: the delivery log, and the receipts and status notices it sends. Plain Python.
 
 The log proves what was sent without keeping whom it was sent to: it stores a hash of the address.
 """
@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-LANGUAGES = ("nb", "nn")
+# The languages notify writes in; a proposer whose language is anything else is written to in Bokmål.
+LANGUAGES = ("nb", "nn", "en")
 DEFAULT_LANGUAGE = "nb"
 
 
@@ -70,32 +71,13 @@ class StatusNotice:
     recipient_email: str = field(repr=False)
 
 
-# Intake's stable state codes as a proposer reads them (notify keeps its own copy: services share no code).
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "submitted": {"nb": "Mottatt", "nn": "Motteke"},
-    "needs_completion": {"nb": "Mangler opplysninger", "nn": "Manglar opplysningar"},
-    "needs_reformulation": {"nb": "Må omformuleres", "nn": "Må omformulerast"},
-    "accepted": {"nb": "Egnet, går videre til vurdering", "nn": "Eigna, går vidare til vurdering"},
-    "answered_by_existing": {"nb": "Besvart med eksisterende kunnskap", "nn": "Svara med eksisterande kunnskap"},
-    "rejected": {"nb": "Avslått", "nn": "Avslått"},
-    "merged": {"nb": "Slått sammen med et annet forslag", "nn": "Slått saman med eit anna forslag"},
-    "carried_over": {"nb": "Overført til neste runde", "nn": "Overført til neste runde"},
-}
-
-
-def status_label(status: str, language: str) -> str:
-    """The state's label in Bokmål or Nynorsk; a code notify does not know yet is shown as itself."""
-    labels = STATUS_LABELS.get(status)
-    return labels[receipt_language(language)] if labels else status
-
-
 def recipient_hash(email: str) -> str:
     """The SHA-256 hex digest of the lower-cased address: the same recipient always hashes the same."""
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
-def receipt_language(language: str) -> str:
-    """Bokmål or Nynorsk as the proposer wrote; anything else gets Bokmål."""
+def mail_language(language: str) -> str:
+    """Bokmål, Nynorsk or English as the proposer chose; anything else gets Bokmål."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 

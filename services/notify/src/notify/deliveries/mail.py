@@ -1,4 +1,8 @@
-"""Receipts as e-mail: rendering from the templates, building the message, and the two transports.
+"""Receipts and status notices as e-mail: rendering in the proposer's language, the message, and the transports.
+
+Each kind has one plain-text template (`templates/<kind>.txt`) whose words come from notify's gettext catalogue
+(`t('notify.…')`) and whose state labels come from the contracts' catalogue (`proposal.state.<code>`), so a mail
+reads the same as intake's pages, in Bokmål, Nynorsk or English.
 
 With `KP_NOTIFY_SMTP_HOST` set, mail goes to that SMTP server; otherwise each message is written as
 an .eml file, which is what the embedded default and the tests read.
@@ -16,23 +20,22 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from notify.domain.model import (
+from notify.deliveries.model import (
     Delivery,
-    DeliveryKind,
     Receipt,
     StatusNotice,
     mail_file_name,
+    mail_language,
     message_id,
-    receipt_language,
     single_line,
-    status_label,
 )
 from notify.settings import NotifySettings
+from shared.i18n import translate, translate_plural
 
 
 @dataclass(frozen=True)
@@ -41,35 +44,48 @@ class RenderedMail:
     body: str
 
 
-class ReceiptRenderer:
-    """Renders the receipt templates (`receipt.<lang>.txt` and `receipt.<lang>.subject.txt`)."""
+def status_label(status: str, language: str) -> str:
+    """The state's label from the contracts' catalogue; a code no catalogue knows yet is shown as itself."""
+    return translate(f"proposal.state.{status}", language, default=status)
+
+
+class MailRenderer:
+    """Renders `<kind>.txt`: its `subject()` macro is the Subject line, the rest of it is the body."""
 
     def __init__(self) -> None:
         # Plain text, not HTML: escaping would show "&amp;" to the reader instead of protecting anything.
         self._env = Environment(
-            loader=PackageLoader("notify", "templates"), autoescape=False, undefined=StrictUndefined,
-            keep_trailing_newline=True, trim_blocks=True,
+            loader=PackageLoader("notify.deliveries", "templates"), autoescape=False, undefined=StrictUndefined,
+            keep_trailing_newline=True, trim_blocks=True, extensions=["jinja2.ext.i18n"],
         )
 
-    def render(self, receipt: Receipt) -> RenderedMail:
-        """The subject and body in the receipt's language."""
-        language = receipt_language(receipt.language)
-        context = {"name": single_line(receipt.recipient_name), "reference": receipt.reference, "title": receipt.title}
-        subject = self._env.get_template(f"receipt.{language}.subject.txt").render(context)
-        body = self._env.get_template(f"receipt.{language}.txt").render(context)
-        return RenderedMail(subject=single_line(subject), body=body)
+    def _render(self, template: str, language: str, context: dict[str, Any]) -> RenderedMail:
+        def t(key: str, **params: Any) -> str:
+            return translate(key, language, **params)
 
-    def render_notice(self, notice: StatusNotice) -> RenderedMail:
+        def tn(key: str, count: int, **params: Any) -> str:
+            return translate_plural(key, count, language, **params)
+
+        # `gettext`/`ngettext` serve jinja2.ext.i18n's {% trans %} blocks; `t`/`tn` are the short forms.
+        translations = {"t": t, "tn": tn, "gettext": t, "ngettext": lambda key, _plural, n, **p: tn(key, n, **p)}
+        module = self._env.get_template(template).make_module({**context, **translations})
+        subject = vars(module)["subject"]()  # the template's exported `subject` macro
+        return RenderedMail(subject=single_line(str(subject)), body=str(module))
+
+    def render_receipt(self, receipt: Receipt) -> RenderedMail:
+        """The receipt's subject and body in the proposer's language."""
+        context = {"name": single_line(receipt.recipient_name), "reference": receipt.reference, "title": receipt.title}
+        return self._render("receipt.txt", mail_language(receipt.language), context)
+
+    def render_status_notice(self, notice: StatusNotice) -> RenderedMail:
         """A status notice's subject and body in the proposer's language, with the revise link when there is one."""
-        language = receipt_language(notice.language)
+        language = mail_language(notice.language)
         context = {
             "name": single_line(notice.recipient_name), "reference": notice.reference, "title": notice.title,
             "status_label": status_label(notice.status, language), "note": notice.note.strip(),
             "revise_url": notice.revise_url,
         }
-        subject = self._env.get_template(f"status_notice.{language}.subject.txt").render(context)
-        body = self._env.get_template(f"status_notice.{language}.txt").render(context)
-        return RenderedMail(subject=single_line(subject), body=body)
+        return self._render("status_notice.txt", language, context)
 
 
 def sender_domain(mail_from: str) -> str:
@@ -78,35 +94,22 @@ def sender_domain(mail_from: str) -> str:
     return domain if at and domain else "localhost"
 
 
-def build_receipt_message(
-    receipt: Receipt, rendered: RenderedMail, delivery_id: str, mail_from: str, now: datetime | None = None
+def build_message(
+    delivery: Delivery, to: Receipt | StatusNotice, rendered: RenderedMail, mail_from: str,
+    now: datetime | None = None,
 ) -> EmailMessage:
-    """The receipt as an RFC 5322 message whose Message-ID is fixed by the delivery."""
-    return _message(receipt, rendered, message_id(delivery_id, sender_domain(mail_from)), mail_from, now)
-
-
-def build_notice_message(
-    notice: StatusNotice, rendered: RenderedMail, delivery_id: str, mail_from: str, now: datetime | None = None
-) -> EmailMessage:
-    """A status notice as an RFC 5322 message whose Message-ID is fixed by the delivery."""
-    identifier = message_id(delivery_id, sender_domain(mail_from), DeliveryKind.STATUS_NOTICE.value)
-    return _message(notice, rendered, identifier, mail_from, now)
-
-
-def _message(
-    to: Receipt | StatusNotice, rendered: RenderedMail, identifier: str, mail_from: str, now: datetime | None,
-) -> EmailMessage:
+    """The mail as an RFC 5322 message whose Message-ID is fixed by the delivery (`<kind>-<id>@<domain>`)."""
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = Address(display_name=single_line(to.recipient_name), addr_spec=to.recipient_email)
     message["Subject"] = rendered.subject
     message["Date"] = now or datetime.now(UTC)
-    message["Message-ID"] = identifier
+    message["Message-ID"] = message_id(delivery.id, sender_domain(mail_from), delivery.kind.value)
     # RFC 3834: out-of-office replies must not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.body)
     # After set_content, which clears every Content-* header set before it.
-    message["Content-Language"] = receipt_language(to.language)
+    message["Content-Language"] = mail_language(to.language)
     return message
 
 
@@ -187,20 +190,20 @@ def mail_transport(settings: NotifySettings) -> MailTransport:
     return FileTransport(settings.mail_dir or settings.common.var_dir / "mail")
 
 
-class ReceiptMailer:
-    """Renders a receipt and hands it to the transport, named by its delivery."""
+class EmailMailer:
+    """Renders a receipt or status notice and hands it to the transport, named by its delivery."""
 
-    def __init__(self, transport: MailTransport, mail_from: str, renderer: ReceiptRenderer | None = None) -> None:
+    def __init__(self, transport: MailTransport, mail_from: str, renderer: MailRenderer | None = None) -> None:
         self.transport = transport
         self.mail_from = mail_from
-        self.renderer = renderer or ReceiptRenderer()
+        self.renderer = renderer or MailRenderer()
 
-    async def send(self, delivery: Delivery, receipt: Receipt) -> None:
+    async def send_receipt(self, delivery: Delivery, receipt: Receipt) -> None:
         """Send the receipt for this delivery."""
-        message = build_receipt_message(receipt, self.renderer.render(receipt), delivery.id, self.mail_from)
+        message = build_message(delivery, receipt, self.renderer.render_receipt(receipt), self.mail_from)
         await self.transport.send(message, delivery_name=mail_file_name(receipt.reference, delivery.id))
 
-    async def send_notice(self, delivery: Delivery, notice: StatusNotice) -> None:
+    async def send_status_notice(self, delivery: Delivery, notice: StatusNotice) -> None:
         """Send the status notice for this delivery."""
-        message = build_notice_message(notice, self.renderer.render_notice(notice), delivery.id, self.mail_from)
+        message = build_message(delivery, notice, self.renderer.render_status_notice(notice), self.mail_from)
         await self.transport.send(message, delivery_name=mail_file_name(notice.reference, delivery.id))

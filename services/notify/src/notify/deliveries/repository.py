@@ -1,17 +1,30 @@
-"""Every query notify makes."""
+"""The delivery log's queries, behind the port the use cases know."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.adapters.tables import deliveries
-from notify.domain.model import Delivery, DeliveryKind, DeliveryStatus
+from notify.deliveries.model import Delivery, DeliveryKind, DeliveryStatus
+from notify.tables import deliveries
 from shared.db import dialect_insert
-from shared.messaging.uow import UnitOfWork
+
+
+class Deliveries(Protocol):
+    """What the use cases need of the delivery log."""
+
+    async def get_or_add(self, delivery: Delivery) -> Delivery:
+        """Log the delivery, or return the one already logged for the same kind, proposal, recipient and cause."""
+        ...
+
+    async def mark_sent(self, delivery_id: str, sent_at: datetime) -> None: ...
+
+    async def for_proposal(self, proposal_id: str) -> list[Delivery]:
+        """The proposal's deliveries, oldest first."""
+        ...
 
 
 def _delivery(row: Any) -> Delivery:
@@ -64,9 +77,3 @@ class DeliveryRepository:
         )
         return [_delivery(row) for row in result]
 
-
-class NotifyUnitOfWork(UnitOfWork):
-    deliveries: DeliveryRepository
-
-    def _open(self) -> None:
-        self.deliveries = DeliveryRepository(self.session)

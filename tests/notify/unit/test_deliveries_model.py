@@ -1,10 +1,11 @@
-"""Notify's domain: the delivery log's recipient hash, and the names that make a resend the same message."""
+"""Notify's deliveries model: the log's recipient hash, the mail's language, and the names that make a resend the same
+message."""
 
 from __future__ import annotations
 
 import hashlib
 
-from notify.domain.model import Receipt, mail_file_name, message_id, receipt_language, recipient_hash, single_line
+from notify.deliveries.model import Receipt, mail_file_name, mail_language, message_id, recipient_hash, single_line
 
 
 def test_recipient_hash_is_the_sha256_of_the_lower_cased_address():
@@ -25,14 +26,17 @@ def test_mail_file_name_cannot_leave_the_mail_directory():
     assert not name.startswith(".")
 
 
-def test_message_id_is_fixed_by_the_delivery():
+def test_message_id_is_fixed_by_the_delivery_and_names_its_kind():
     assert message_id("d-1", "localhost") == "<receipt-d-1@localhost>"
+    assert message_id("d-1", "localhost", "status_notice") == "<status-notice-d-1@localhost>"
 
 
-def test_unknown_languages_get_bokmaal():
-    assert receipt_language("nn") == "nn"
-    assert receipt_language("nb") == "nb"
-    assert receipt_language("en") == "nb"
+def test_mail_is_written_in_bokmaal_nynorsk_or_english_and_unknown_languages_get_bokmaal():
+    assert mail_language("nn") == "nn"
+    assert mail_language("nb") == "nb"
+    assert mail_language("en") == "en"
+    assert mail_language("de") == "nb"
+    assert mail_language("") == "nb"
 
 
 def test_single_line_removes_line_breaks_that_could_inject_headers():
