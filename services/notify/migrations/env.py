@@ -1,6 +1,6 @@
 """Alembic environment for notify: its own database, its own tables."""
 
-from notify.adapters.tables import metadata
+from notify.tables import metadata
 from shared.migrations_env import run_migrations
 
 run_migrations(metadata)

@@ -6,12 +6,13 @@ only verify: they share the signing key, not the directory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 import jwt
-from starlette.requests import Request
 
 from shared.errors import Forbidden, Unauthorized
 
@@ -89,7 +90,18 @@ def verify_token(secret: str, token: str) -> Principal:
     return Principal(subject=str(claims["sub"]), grants=grants)
 
 
-def token_from_request(request: Request) -> str | None:
+class CarriesSession(Protocol):
+    """What `token_from_request` reads of a request (a Starlette `Request` is one). A Protocol rather than the
+    web framework's class, so a domain model may use `Role` and `RoleGrant` without importing the web."""
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def cookies(self) -> Mapping[str, str]: ...
+
+
+def token_from_request(request: CarriesSession) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()

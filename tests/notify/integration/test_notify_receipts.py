@@ -11,13 +11,14 @@ from faststream.nats import TestNatsBroker
 from httpx import ASGITransport, AsyncClient
 
 from notify.app import create_app
-from notify.domain.model import Receipt, recipient_hash
-from notify.service import use_cases
+from notify.deliveries import service
+from notify.deliveries.model import recipient_hash
 from notify.settings import NotifySettings
-from shared.contracts.envelope import envelope
+from shared.contracts.envelope import CloudEvent, envelope
 from shared.contracts.events import ReceiptRequestedV1, Recipient
 from shared.contracts.subjects import NOTIFY_RECEIPT_REQUESTED, RECEIPT_REQUESTED
 from shared.settings import CommonSettings
+from tests.support.deadletters import collect_dead_letters
 
 NAME = "Kari Nordmann"
 EMAIL = "kari@example.no"
@@ -87,6 +88,17 @@ async def test_nynorsk_receipt_event_writes_a_nynorsk_mail(database_url, tmp_pat
     assert "Venleg helsing" in message.get_content()
 
 
+async def test_english_receipt_event_writes_an_english_mail(database_url, tmp_path):
+    app = create_app(settings(database_url, tmp_path))
+    async with TestNatsBroker(app.state.runtime.broker) as br:
+        await publish(br, event(receipt(language="en")))
+    [path] = eml_files(app)
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert message["Subject"] == "We have received your proposal (VEST-2026-0001)"
+    assert message["Content-Language"] == "en"
+    assert message.get_content().startswith(f"Hello {NAME},")
+
+
 async def test_redelivered_receipt_event_writes_one_eml_file(database_url, tmp_path):
     app = create_app(settings(database_url, tmp_path))
     body = event(receipt())
@@ -109,7 +121,9 @@ async def test_a_new_receipt_event_for_the_same_proposal_and_recipient_writes_no
 
 
 async def test_invalid_receipt_events_create_no_delivery_and_no_file(database_url, tmp_path):
+    """Each invalid event is dead-lettered with its reason, and the consumer still sends the next valid receipt."""
     app = create_app(settings(database_url, tmp_path))
+    letters = collect_dead_letters(app.state.runtime.broker)
     bad_address = event(receipt())
     bad_address["data"]["recipient"]["email"] = "not-an-address"
     no_recipient = event(receipt())
@@ -118,8 +132,23 @@ async def test_invalid_receipt_events_create_no_delivery_and_no_file(database_ur
         await publish(br, bad_address)
         await publish(br, no_recipient)
         await publish(br, b"\x00 not json")
-    assert eml_files(app) == []
-    assert await deliveries(app) == []
+        files_after_invalid = eml_files(app)
+        deliveries_after_invalid = await deliveries(app)
+        await publish(br, event(receipt(proposal_id="p-2")))
+    assert files_after_invalid == []
+    assert deliveries_after_invalid == []
+    [path] = eml_files(app)
+    [sent] = await deliveries(app, "p-2")
+    assert path.name == f"VEST-2026-0001-{sent['id']}.eml"
+    assert sent["status"] == "sent"
+    assert [(letter["consumer"], letter["reason"]) for letter in letters] == [
+        (NOTIFY_RECEIPT_REQUESTED.durable, "invalid event: data.recipient.email: value is not a valid email address: "
+         "An email address must have an @-sign."),
+        (NOTIFY_RECEIPT_REQUESTED.durable, "invalid event: data.recipient: Field required"),
+        (NOTIFY_RECEIPT_REQUESTED.durable, "not JSON: JSONDecodeError"),
+    ]
+    # The reason names the field and the rule, never the value: it may be personal data.
+    assert "not-an-address" not in str(letters)
 
 
 async def test_delivery_log_shows_no_address_name_or_hash(database_url, tmp_path):
@@ -141,20 +170,18 @@ async def test_crash_between_send_and_mark_sent_then_redelivery_leaves_one_file(
     class DiesAfterSending:
         """The real mailer, then the process "dies" before the delivery is marked sent."""
 
-        async def send(self, delivery, receipt_):
-            await app.state.mailer.send(delivery, receipt_)
+        async def send_receipt(self, delivery, receipt_):
+            await app.state.runtime.mailer.send_receipt(delivery, receipt_)
             raise SystemExit("killed")
 
-    data = ReceiptRequestedV1.model_validate(body["data"])
-    command = use_cases.SendReceipt(
-        event_id=body["id"], consumer=NOTIFY_RECEIPT_REQUESTED.durable,
-        receipt=Receipt(
-            proposal_id=data.proposal_id, reference=data.reference, title=data.title, language=data.language,
-            recipient_name=data.recipient.name, recipient_email=str(data.recipient.email),
-        ),
+        async def send_status_notice(self, delivery, notice):
+            raise AssertionError("not a status notice")
+
+    command = service.SendReceipt.from_event(
+        CloudEvent[ReceiptRequestedV1].model_validate(body), NOTIFY_RECEIPT_REQUESTED.durable
     )
     with contextlib.suppress(SystemExit):
-        await use_cases.send_receipt(command, app.state.new_uow(), DiesAfterSending())
+        await service.send_receipt(command, app.state.runtime.unit_of_work(), DiesAfterSending())
     [pending] = await deliveries(app)
     assert pending["status"] == "pending"
     assert len(eml_files(app)) == 1

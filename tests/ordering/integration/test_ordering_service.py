@@ -12,7 +12,8 @@ from ordering.app import create_app
 from ordering.settings import OrderingSettings
 from shared.contracts.envelope import envelope
 from shared.contracts.events import RankedProposal, RankingRecommendedV1
-from shared.contracts.subjects import RANKING_RECOMMENDED
+from shared.contracts.subjects import ORDERING_RANKING_RECOMMENDED, RANKING_RECOMMENDED
+from tests.support.deadletters import collect_dead_letters
 
 ROUND = "vest-2026-host"
 
@@ -110,7 +111,9 @@ async def test_decisions_are_listed_per_round_newest_first(database_url):
 
 
 async def test_invalid_ranking_events_store_nothing(database_url):
+    """Each invalid event is dead-lettered with its reason, and the consumer still stores the next valid ranking."""
     app = create_app(OrderingSettings(database_url=database_url))
+    letters = collect_dead_letters(app.state.runtime.broker)
     no_entries = event(ranking())
     no_entries["data"]["entries"] = []
     twice = event(ranking("rk-twice"))
@@ -120,8 +123,18 @@ async def test_invalid_ranking_events_store_nothing(database_url):
         await publish(br, twice)
         await publish(br, b'{"type": "kp.scoring.ranking.recommended.v9"}')
         async with client(app) as c:
-            found = await decisions(c)
-    assert found == []
+            after_invalid = await decisions(c)
+        await publish(br, event(ranking("rk-valid")))
+        async with client(app) as c:
+            after_valid = await decisions(c)
+    assert after_invalid == []
+    assert [d["ranking_id"] for d in after_valid] == ["rk-valid"]
+    assert [(letter["consumer"], letter["reason"]) for letter in letters] == [
+        (ORDERING_RANKING_RECOMMENDED.durable,
+         "invalid event: data.entries: Tuple should have at least 1 item after validation, not 0"),
+        (ORDERING_RANKING_RECOMMENDED.durable, "ranking 'rk-twice' lists proposal 'p-1' twice"),
+        (ORDERING_RANKING_RECOMMENDED.durable, "unknown event type or version: 'kp.scoring.ranking.recommended.v9'"),
+    ]
 
 
 async def test_unknown_decision_is_a_not_found_problem(database_url):

@@ -13,8 +13,9 @@ from registry.settings import RegistrySettings
 from shared.auth import SESSION_COOKIE, verify_token
 from shared.contracts.envelope import envelope
 from shared.contracts.events import EffectQuestion, ProposalSubmittedV1
-from shared.contracts.subjects import PROPOSAL_SUBMITTED
+from shared.contracts.subjects import PROPOSAL_SUBMITTED, REGISTRY_PROPOSAL_SUBMITTED
 from shared.settings import CommonSettings
+from tests.support.deadletters import collect_dead_letters
 
 SECRET = "integration-test-secret-0123456789abcdef"
 
@@ -104,15 +105,25 @@ async def test_redelivered_proposal_event_records_one_knowledge_need(database_ur
 
 
 async def test_invalid_proposal_event_records_nothing(database_url):
+    """Each invalid event is dead-lettered with its reason, and the consumer still records the next valid proposal."""
     app = create_app(settings(database_url))
+    letters = collect_dead_letters(app.state.runtime.broker)
     body = json.loads(event(proposal(1)))
     del body["data"]["question"]
     async with TestNatsBroker(app.state.runtime.broker) as br:
         await publish(br, json.dumps(body).encode())
         await publish(br, b"not json at all")
         async with client(app) as c:
-            response = await c.get("/api/registry/v1/knowledge-needs", params={"region": "vest"})
-    assert response.json() == []
+            after_invalid = (await c.get("/api/registry/v1/knowledge-needs", params={"region": "vest"})).json()
+        await publish(br, event(proposal(2)))
+        async with client(app) as c:
+            after_valid = (await c.get("/api/registry/v1/knowledge-needs", params={"region": "vest"})).json()
+    assert after_invalid == []
+    assert [n["proposal_id"] for n in after_valid] == ["p-2"]
+    assert [(letter["consumer"], letter["reason"]) for letter in letters] == [
+        (REGISTRY_PROPOSAL_SUBMITTED.durable, "invalid event: data.question: Field required"),
+        (REGISTRY_PROPOSAL_SUBMITTED.durable, "not JSON: JSONDecodeError"),
+    ]
 
 
 async def test_knowledge_needs_require_a_valid_region(database_url):

@@ -1,4 +1,4 @@
-"""create_app(settings) for the registry."""
+"""create_app(settings) for the registry: each feature's routers and subscribers on the shared runtime."""
 
 from __future__ import annotations
 
@@ -7,24 +7,18 @@ from pathlib import Path
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
-from registry.adapters.repository import RegistryUnitOfWork
-from registry.adapters.tables import inbox, outbox
-from registry.entrypoints.http import build_router
-from registry.entrypoints.messaging import register_subscribers
+from registry.deps import RegistryRuntime
+from registry.knowledge_needs import api as knowledge_needs_api
+from registry.knowledge_needs import events as knowledge_needs_events
+from registry.sessions import api as sessions_api
 from registry.settings import RegistrySettings
-from shared.runtime import ServiceRuntime, build_service_app
+from shared.runtime import build_service_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def create_app(settings: RegistrySettings | None = None, broker: NatsBroker | None = None) -> FastAPI:
-    settings = settings or RegistrySettings()
-    runtime = ServiceRuntime(settings, outbox, inbox, broker)
-
-    def new_uow() -> RegistryUnitOfWork:
-        return RegistryUnitOfWork(runtime.database, outbox, inbox, on_commit=runtime.relay.wake)
-
-    register_subscribers(runtime.broker, new_uow)
-    app = build_service_app(runtime, [build_router(runtime.database, settings)])
-    app.state.new_uow = new_uow
-    return app
+    runtime = RegistryRuntime(settings or RegistrySettings(), broker)
+    return build_service_app(
+        runtime, [knowledge_needs_api.router, sessions_api.router], [knowledge_needs_events.events]
+    )

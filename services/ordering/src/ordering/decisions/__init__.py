@@ -1,0 +1,1 @@
+"""The steering group's decisions: drafted from the committee's recommended ranking."""

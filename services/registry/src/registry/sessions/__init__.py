@@ -1,0 +1,1 @@
+"""Sessions: the dev login with demo users, and who the caller is."""
