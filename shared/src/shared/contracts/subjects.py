@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from shared.contracts import events, streams
+from shared.contracts import directory, events, streams
 
 # Wildcard subjects a subscriber listens on: every region.
 PROPOSAL_SUBMITTED_V1 = "kp.intake.*.proposal.submitted.v1"
@@ -89,12 +89,33 @@ PROPOSAL_CARRIED_OVER = _intake("carried_over", events.ProposalCarriedOverV1)
 PROPOSAL_RESUBMITTED = _intake("resubmitted", events.ProposalResubmittedV1)
 STATUS_NOTICE_REQUESTED = _intake("status_notice_requested", events.StatusNoticeRequestedV1, streams.CONTACTS)
 
+
+
+def _directory(event: str, model: builtins.type[BaseModel], stream: str = streams.REGISTRY) -> EventSpec:
+    """A directory event of the registry; a person's contact details go on the contacts stream."""
+    prefix = "kp.contacts" if stream == streams.CONTACTS else "kp.registry"
+    return EventSpec(
+        f"kp.registry.directory.{event}.v1", "registry", f"{prefix}.{{region}}.directory.{event}.v1", model, stream,
+    )
+
+
+# The directory (issue 8). Institutions are national: their region token is `national`.
+DIRECTORY_MUNICIPALITY_CHANGED = _directory("municipality_changed", directory.DirectoryMunicipalityChangedV1)
+DIRECTORY_UNIT_CHANGED = _directory("unit_changed", directory.DirectoryUnitChangedV1)
+DIRECTORY_INSTITUTION_CHANGED = _directory("institution_changed", directory.DirectoryInstitutionChangedV1)
+DIRECTORY_ROLE_GRANTED = _directory("role_granted", directory.DirectoryRoleGrantedV1)
+DIRECTORY_ROLE_REVOKED = _directory("role_revoked", directory.DirectoryRoleRevokedV1)
+DIRECTORY_PERSON_ERASED = _directory("person_erased", directory.DirectoryPersonErasedV1)
+DIRECTORY_PERSON_CONTACT = _directory("person_contact", directory.DirectoryPersonContactV1, streams.CONTACTS)
+NATIONAL_REGION = "national"
+
 EVENT_SPECS: dict[str, EventSpec] = {
     spec.type: spec
     for spec in (
         PROPOSAL_SUBMITTED, RECEIPT_REQUESTED, ROUND_OPENED, ROUND_CLOSED, RANKING_RECOMMENDED, PROPOSAL_SCREENED,
         PROPOSAL_CLASSIFIED, PROPOSAL_MERGED, PROPOSAL_SPLIT, PROPOSAL_CARRIED_OVER, PROPOSAL_RESUBMITTED,
-        STATUS_NOTICE_REQUESTED,
+        STATUS_NOTICE_REQUESTED, DIRECTORY_MUNICIPALITY_CHANGED, DIRECTORY_UNIT_CHANGED, DIRECTORY_INSTITUTION_CHANGED,
+        DIRECTORY_ROLE_GRANTED, DIRECTORY_ROLE_REVOKED, DIRECTORY_PERSON_ERASED, DIRECTORY_PERSON_CONTACT,
     )
 }
 
