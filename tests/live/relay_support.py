@@ -29,9 +29,12 @@ INBOX: Table = inbox_table(METADATA)
 async def connect(url: str) -> Client:
     """A nats-py client that keeps reconnecting (a test may kill and restart the server); `url` may list
     several servers, comma-separated."""
+    async def quiet(_error: Exception) -> None:
+        """A test kills servers on purpose: nats-py's default would log each failed reconnect as an error."""
+
     return await nats.connect(
         [part.strip() for part in url.split(",")], name="kp-live-test", max_reconnect_attempts=-1,
-        reconnect_time_wait=0.2, connect_timeout=5,
+        reconnect_time_wait=0.2, connect_timeout=5, error_cb=quiet,
     )
 
 
@@ -84,12 +87,21 @@ async def stream_msg_ids(nc: Client, stream: str, *, timeout: float = 30.0) -> C
     found: Counter[str] = Counter()
     if expected == 0:
         return found
-    subscription = await js.pull_subscribe(
-        info.config.subjects[0] if info.config.subjects else ">", stream=stream,
-        config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60.0),
-    )
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            subscription = await js.pull_subscribe(
+                info.config.subjects[0] if info.config.subjects else ">", stream=stream,
+                config=ConsumerConfig(
+                    ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60.0,
+                ),
+            )
+            break
+        except nats.errors.TimeoutError:
+            # A cluster that just lost a node may still be electing the leader that creates consumers.
+            if asyncio.get_running_loop().time() > deadline:
+                raise
     try:
-        deadline = asyncio.get_running_loop().time() + timeout
         while sum(found.values()) < expected and asyncio.get_running_loop().time() < deadline:
             try:
                 for message in await subscription.fetch(1000, timeout=2.0):

@@ -4,6 +4,7 @@ and when it stops backing off. A fake publisher stands in for JetStream; the out
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from nats.js.errors import NoStreamResponseError
 from structlog.testing import capture_logs
 
 from shared.db import Database
-from shared.messaging.broker import describe_error, is_routine_failure, nats_servers
+from shared.messaging.broker import broker_logger, describe_error, is_routine_failure, nats_servers
 from shared.messaging.outbox import OutboxRelay, pending_count
 from shared.messaging.publisher import BrokerUnavailable, PubAckTimeout, PublishOutcome
 from shared.settings import CommonSettings
@@ -40,6 +41,19 @@ def test_an_error_is_told_with_its_message() -> None:
     assert is_routine_failure(NoServersError()) and is_routine_failure(PubAckTimeout())
     assert is_routine_failure(BrokerUnavailable("reconnecting"))
     assert not is_routine_failure(KeyError("payload"))
+
+
+def test_a_routine_broker_failure_is_logged_as_one_warning_line(caplog: pytest.LogCaptureFixture) -> None:
+    logger = broker_logger("relay-unit")
+    with caplog.at_level(logging.DEBUG, logger="kp.relay-unit.broker"):
+        logger.error("fetch raised an exception, retrying...", exc_info=NoStreamResponseError())
+        logger.error("a bug", exc_info=KeyError("subject"))
+    routine, bug = caplog.records
+    assert (routine.levelname, routine.exc_info) == ("WARNING", None)
+    assert routine.getMessage() == (
+        "fetch raised an exception, retrying... (NoStreamResponseError: nats: no response from stream)"
+    )
+    assert bug.levelname == "ERROR" and bug.exc_info is not None
 
 
 def test_the_relays_back_off_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:

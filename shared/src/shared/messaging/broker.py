@@ -48,6 +48,30 @@ def is_routine_failure(error: BaseException) -> bool:
     )
 
 
+class RoutineFailuresAsWarnings(logging.Filter):
+    """FastStream logs a broken connection, and a subscriber's fetch that failed while JetStream elected a
+    leader, with the exception's traceback (the latter at ERROR). A failover is routine: one WARNING line
+    with the cause, no traceback; anything else passes unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and is_routine_failure(error):
+            record.msg = f"{record.getMessage()} ({describe_error(error)})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def broker_logger(service_name: str) -> logging.Logger:
+    logger = logging.getLogger(f"kp.{service_name}.broker")
+    if not any(isinstance(f, RoutineFailuresAsWarnings) for f in logger.filters):
+        logger.addFilter(RoutineFailuresAsWarnings())
+    return logger
+
+
 ReconnectedCallback = Callable[[], Awaitable[None]]
 
 
@@ -70,6 +94,6 @@ def create_broker(
         connect_timeout=5,
         graceful_timeout=10.0,
         reconnected_cb=on_reconnected,
-        logger=logging.getLogger(f"kp.{service_name}.broker"),
+        logger=broker_logger(service_name),
         log_level=logging.DEBUG,
     )

@@ -21,8 +21,9 @@ is held only as long as the pipelined publish takes: the batch is claimed only w
 connected, and its PubAcks are awaited at most `publish_timeout` seconds after the last send.
 
 On failure it backs off exponentially up to `max_backoff` seconds, and starts again at once when the
-broker reconnects (`broker_reconnected`). A routine failure (a failover, a restart) is a warning line
-with the error's message, which is also stored in the row's `last_error`.
+broker reconnects (`broker_reconnected`) or JetStream announces a stream's new leader (a failover ended).
+A routine failure (a failover, a restart) is a warning line with the error's message, which is also
+stored in the row's `last_error`.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self.publisher = JetStreamPublisher(
             lambda: broker.connection, tracer_provider(service_name).get_tracer("kp.outbox"),
-            timeout=publish_timeout, window=batch_size,
+            timeout=publish_timeout, window=batch_size, on_leader_elected=self.retry_now,
         )
         self.stats = RelayStats()
         self._wake = asyncio.Event()
@@ -101,6 +102,11 @@ class OutboxRelay:
 
     async def broker_reconnected(self) -> None:
         """The broker's reconnected callback: end the back-off now, the broker is back."""
+        await self.retry_now()
+
+    async def retry_now(self) -> None:
+        """What failed may work now (the broker reconnected, a stream has a new leader): end the back-off
+        and start counting failures afresh."""
         self.stats.failures_in_a_row = 0
         self._reconnected.set()
         self._wake.set()

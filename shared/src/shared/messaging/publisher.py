@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js.api import PubAck
 from nats.js.client import JetStreamContext
 from opentelemetry import trace
@@ -47,21 +48,30 @@ class PublishOutcome:
     error: BaseException | None = None
 
 
+# JetStream announces each stream's new leader in the account; after a failover, that is when to retry.
+LEADER_ELECTED = "$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.>"
+
+
 class JetStreamPublisher:
-    """Publishes outbox rows on the broker's nats-py connection, many in flight at once."""
+    """Publishes outbox rows on the broker's nats-py connection, many in flight at once.
+
+    `on_leader_elected` is called when a stream gets a new leader (a failover ended): a relay backing off
+    because its stream had none retries at once instead of at the end of its pause."""
 
     def __init__(
-        self, connection: Callable[[], Client], tracer: trace.Tracer, *, timeout: float, window: int
+        self, connection: Callable[[], Client], tracer: trace.Tracer, *, timeout: float, window: int,
+        on_leader_elected: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._connection = connection
         self._tracer = tracer
         self._timeout = timeout
         self._window = window
+        self._on_leader_elected = on_leader_elected
         # One JetStream context per connection: each owns a reply subscription for its PubAcks, so a new
         # context per batch would leave subscriptions behind.
         self._context: tuple[Client, JetStreamContext] | None = None
 
-    def _jetstream(self) -> JetStreamContext:
+    async def _jetstream(self) -> JetStreamContext:
         try:
             client = self._connection()
         except Exception as error:  # the broker was never connected, or was stopped
@@ -71,11 +81,19 @@ class JetStreamPublisher:
             raise BrokerUnavailable("not connected to NATS (reconnecting)")
         if self._context is None or self._context[0] is not client:
             self._context = (client, client.jetstream(publish_async_max_pending=self._window))
+            if self._on_leader_elected is not None:
+                on_leader_elected = self._on_leader_elected
+
+                async def leader_elected(_message: Msg) -> None:
+                    await on_leader_elected()
+
+                # nats-py renews the subscription after each reconnect.
+                await client.subscribe(LEADER_ELECTED, cb=leader_elected)
         return self._context[1]
 
     async def publish(self, rows: Sequence[OutboxRow]) -> list[PublishOutcome]:
         """Send every row, then wait (at most `timeout` after the last send) for all their PubAcks."""
-        js = self._jetstream()
+        js = await self._jetstream()
         spans: list[trace.Span] = []
         futures: list[asyncio.Future[PubAck]] = []
         send_error: BaseException | None = None
