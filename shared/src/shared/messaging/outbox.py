@@ -17,8 +17,9 @@ of the publish span.
 
 On PostgreSQL several replicas share the rows with `FOR UPDATE SKIP LOCKED`: a batch's rows stay locked
 from the SELECT to the UPDATE that marks them sent, so no other relay publishes them meanwhile. The lock
-is held only as long as the pipelined publish takes: the batch is claimed only while the broker is
-connected, and its PubAcks are awaited at most `publish_timeout` seconds after the last send.
+is held only as long as the pipelined publish takes: its PubAcks are awaited at most `publish_timeout`
+seconds after the last send, and while the broker is disconnected nothing is sent (the rows only get the
+cause in `last_error`, and their locks go at once).
 
 On failure it backs off exponentially up to `max_backoff` seconds, and starts again at once when the
 broker reconnects (`broker_reconnected`) or JetStream announces a stream's new leader (a failover ended).

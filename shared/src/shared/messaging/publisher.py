@@ -93,7 +93,11 @@ class JetStreamPublisher:
 
     async def publish(self, rows: Sequence[OutboxRow]) -> list[PublishOutcome]:
         """Send every row, then wait (at most `timeout` after the last send) for all their PubAcks."""
-        js = await self._jetstream()
+        try:
+            js = await self._jetstream()
+        except BrokerUnavailable as error:
+            # Every row records why it waits (its last_error), as operators read it in `kp outbox status`.
+            return [PublishOutcome(error=error)] * len(rows)
         spans: list[trace.Span] = []
         futures: list[asyncio.Future[PubAck]] = []
         send_error: BaseException | None = None
