@@ -7,10 +7,15 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from nats.aio.client import Client
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from kp_cli.nats_server import NatsServer, free_port
 from scoring.app import MIGRATIONS
@@ -22,8 +27,11 @@ from shared.contracts.envelope import new_event_id
 from shared.contracts.streams import SCORING
 from shared.contracts.subjects import RANKING_RECOMMENDED
 from shared.db import migrate_async
+from shared.messaging.broker import create_broker
+from shared.messaging.outbox import OutboxRelay
 from shared.settings import CommonSettings
-from tests.live.relay_support import stream_msg_ids
+from shared.telemetry import tracer_provider
+from tests.live.relay_support import OUTBOX, outbox_database, stage, stream_msg_ids
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.live
@@ -84,3 +92,29 @@ async def test_the_brokers_reconnect_ends_the_relays_back_off(
     assert time.monotonic() - back < 3.0
     await eventually(lambda: nc.is_connected, timeout=20)
     assert await stream_msg_ids(nc, SCORING) == Counter(event_ids)
+
+
+async def test_the_consumer_joins_the_trace_of_the_request_that_committed_the_event(
+    scoring: FastAPI, database_url: str, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    # Another service's relay (a table of its own) publishes a proposal that scoring consumes: scoring's
+    # consumer span must belong to the trace of the request that committed the event.
+    exporter = InMemorySpanExporter()
+    tracer_provider("scoring").add_span_processor(SimpleSpanProcessor(exporter))
+    producer = await outbox_database(f"sqlite+aiosqlite:///{tmp_path / 'producer.db'}")
+    broker = create_broker(nats_server.url, "relay-test")
+    await broker.connect()
+    try:
+        with tracer_provider("relay-test").get_tracer("test").start_as_current_span("POST /proposals") as request:
+            await stage(producer, 1)
+        assert await OutboxRelay(producer, OUTBOX, broker, "relay-test").publish_pending() == 1
+        trace_id = request.get_span_context().trace_id
+
+        def consumed() -> list[ReadableSpan]:
+            return [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CONSUMER]
+
+        [span, *_] = await eventually(consumed, timeout=20, message="scoring consumes the event")
+    finally:
+        await broker.stop()
+        await producer.dispose()
+    assert span.context.trace_id == trace_id, "scoring's consumer span continues the request's trace"
