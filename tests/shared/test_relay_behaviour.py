@@ -4,6 +4,7 @@ and when it stops backing off. A fake publisher stands in for JetStream; the out
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -150,3 +151,26 @@ async def test_a_bug_is_logged_as_an_error_with_its_traceback(database: Database
     [first, *_] = [entry for entry in logs if entry["event"] == "outbox.relay_failed"]
     assert first["log_level"] == "error" and first["exc_info"] is not None
     assert first["error"] == "KeyError: 'subject'"
+
+
+async def test_with_the_in_memory_test_broker_the_relay_publishes_to_the_apps_subscribers(database: Database) -> None:
+    # Service tests run FastStream's TestNatsBroker, which has no nats-py connection to pipeline on.
+    from faststream.nats import JStream, NatsBroker, NatsMessage, TestNatsBroker
+
+    from shared.contracts.subjects import PROPOSAL_SUBMITTED
+
+    broker = NatsBroker()
+    received: list[str] = []
+
+    @broker.subscriber(PROPOSAL_SUBMITTED.subject("vest"), stream=JStream(PROPOSAL_SUBMITTED.stream, declare=False))
+    async def handle(message: NatsMessage) -> None:
+        # Read as the project's subscribers read it: the raw CloudEvent and the Nats-Msg-Id header.
+        assert message.raw_message.headers["Nats-Msg-Id"] == json.loads(message.raw_message.data)["id"]
+        received.append(message.raw_message.headers["Nats-Msg-Id"])
+
+    [event_id] = await stage(database, 1)
+    async with TestNatsBroker(broker):
+        relay = OutboxRelay(database, OUTBOX, broker, "relay-test")
+        assert await relay.publish_pending() == 1
+    assert received == [event_id]
+    assert await pending_count(database, OUTBOX) == 0

@@ -55,6 +55,10 @@ CLEANUP_EVERY = timedelta(minutes=10)
 class RelayBatchFailed(RuntimeError):
     """Some rows of a batch got no PubAck; they stay pending and are retried with the same Nats-Msg-Id."""
 
+    def __init__(self, message: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.cause = cause
+
 
 @dataclass
 class RelayStats:
@@ -87,9 +91,13 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff
+        async def in_memory(row: OutboxRow, headers: dict[str, str]) -> None:
+            # FastStream's TestNatsBroker routes this to the app's own subscribers (service tests).
+            await broker.publish(row["payload"].encode(), row["subject"], headers=headers, stream=row["stream"])
+
         self.publisher = JetStreamPublisher(
             lambda: broker.connection, tracer_provider(service_name).get_tracer("kp.outbox"),
-            timeout=publish_timeout, window=batch_size, on_leader_elected=self.retry_now,
+            timeout=publish_timeout, window=batch_size, on_leader_elected=self.retry_now, in_memory=in_memory,
         )
         self.stats = RelayStats()
         self._wake = asyncio.Event()
@@ -158,7 +166,8 @@ class OutboxRelay:
         delay = min(self._max_backoff, 0.1 * 2 ** (failures - 1)) * random.uniform(0.8, 1.0)
         fields = {"service": self._service, "error": describe_error(error), "retry_in": round(delay, 2),
                   "failures": failures}
-        if is_routine_failure(error) or isinstance(error, RelayBatchFailed):
+        cause = error.cause if isinstance(error, RelayBatchFailed) else error
+        if is_routine_failure(cause):
             log.warning("outbox.relay_failed", **fields)
         else:
             log.error("outbox.relay_failed", exc_info=error, **fields)
@@ -200,7 +209,8 @@ class OutboxRelay:
             self.stats.last_error = describe_error(failures[0])
             # Recorded above; raising makes the loop back off while the broker is away.
             raise RelayBatchFailed(
-                f"{len(failures)} of {len(rows)} outbox events were not acknowledged: {self.stats.last_error}"
+                f"{len(failures)} of {len(rows)} outbox events were not acknowledged: {self.stats.last_error}",
+                failures[0],
             )
         return acked
 

@@ -25,7 +25,7 @@ from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from shared.contracts.envelope import CONTENT_TYPE
-from shared.messaging.broker import describe_error
+from shared.messaging.broker import describe_error, is_routine_failure
 
 # A row of the outbox table as SQLAlchemy returns it (a RowMapping) or as a test builds it.
 OutboxRow = Mapping[Any, Any]
@@ -42,7 +42,8 @@ class PubAckTimeout(TimeoutError):
 
 @dataclass(frozen=True)
 class PublishOutcome:
-    """One row's result: the PubAck, or why there is none (the row stays pending)."""
+    """One row's result: the PubAck, or why there is none (the row stays pending). Neither: published to
+    the in-memory test broker, which acknowledges nothing."""
 
     ack: PubAck | None = None
     error: BaseException | None = None
@@ -56,29 +57,35 @@ class JetStreamPublisher:
     """Publishes outbox rows on the broker's nats-py connection, many in flight at once.
 
     `on_leader_elected` is called when a stream gets a new leader (a failover ended): a relay backing off
-    because its stream had none retries at once instead of at the end of its pause."""
+    because its stream had none retries at once instead of at the end of its pause. `in_memory` publishes
+    one row when the broker is FastStream's in-memory test broker, which has no nats-py connection."""
 
     def __init__(
         self, connection: Callable[[], Client], tracer: trace.Tracer, *, timeout: float, window: int,
         on_leader_elected: Callable[[], Awaitable[None]] | None = None,
+        in_memory: Callable[[OutboxRow, dict[str, str]], Awaitable[None]] | None = None,
     ) -> None:
         self._connection = connection
         self._tracer = tracer
         self._timeout = timeout
         self._window = window
         self._on_leader_elected = on_leader_elected
+        self._in_memory = in_memory
         # One JetStream context per connection: each owns a reply subscription for its PubAcks, so a new
         # context per batch would leave subscriptions behind.
         self._context: tuple[Client, JetStreamContext] | None = None
 
-    async def _jetstream(self) -> JetStreamContext:
+    def _client(self) -> Client:
         try:
             client = self._connection()
         except Exception as error:  # the broker was never connected, or was stopped
             raise BrokerUnavailable(f"not connected to NATS: {describe_error(error)}") from error
-        if not client.is_connected:
+        if isinstance(client, Client) and not client.is_connected:
             # Messages published now would wait in the client's buffer until it reconnects; send none.
             raise BrokerUnavailable("not connected to NATS (reconnecting)")
+        return client
+
+    async def _jetstream(self, client: Client) -> JetStreamContext:
         if self._context is None or self._context[0] is not client:
             self._context = (client, client.jetstream(publish_async_max_pending=self._window))
             if self._on_leader_elected is not None:
@@ -94,21 +101,23 @@ class JetStreamPublisher:
     async def publish(self, rows: Sequence[OutboxRow]) -> list[PublishOutcome]:
         """Send every row, then wait (at most `timeout` after the last send) for all their PubAcks."""
         try:
-            js = await self._jetstream()
+            client = self._client()
         except BrokerUnavailable as error:
             # Every row records why it waits (its last_error), as operators read it in `kp outbox status`.
             return [PublishOutcome(error=error)] * len(rows)
+        if not isinstance(client, Client) and self._in_memory is not None:
+            return await self._publish_in_memory(rows)
+        js = await self._jetstream(client)
         spans: list[trace.Span] = []
         futures: list[asyncio.Future[PubAck]] = []
         send_error: BaseException | None = None
         for row in rows:
-            span = self._start_span(row)
-            spans.append(span)
+            spans.append(span := self._start_span(row))
             try:
                 futures.append(await js.publish_async(
                     row["subject"], row["payload"].encode(), stream=row["stream"], headers=self._headers(row, span),
                 ))
-            except Exception as error:  # the connection broke mid-batch: the rest waits for the retry
+            except Exception as error:
                 send_error = error
                 break
         if futures:
@@ -116,11 +125,25 @@ class JetStreamPublisher:
         outcomes = [self._outcome(future) for future in futures]
         if send_error is not None:
             _forget_unsent(js, futures)
+            if not is_routine_failure(send_error):
+                _end(spans, [PublishOutcome(error=send_error)] * len(spans))
+                raise send_error  # a bug: the relay logs it with its traceback
+            # The connection broke mid-batch: the rest waits for the retry.
             outcomes += [PublishOutcome(error=send_error)] * (len(rows) - len(futures))
-        for span, outcome in zip(spans, outcomes, strict=False):
-            if outcome.error is not None:
-                span.set_status(Status(StatusCode.ERROR, describe_error(outcome.error)))
-            span.end()
+        _end(spans, outcomes)
+        return outcomes
+
+    async def _publish_in_memory(self, rows: Sequence[OutboxRow]) -> list[PublishOutcome]:
+        assert self._in_memory is not None
+        outcomes = []
+        for row in rows:
+            span = self._start_span(row)
+            try:
+                await self._in_memory(row, self._headers(row, span))
+                outcomes.append(PublishOutcome())
+            except Exception as error:
+                outcomes.append(PublishOutcome(error=error))
+            _end([span], outcomes[-1:])
         return outcomes
 
     def _start_span(self, row: OutboxRow) -> trace.Span:
@@ -153,6 +176,13 @@ class JetStreamPublisher:
         if error is not None:
             return PublishOutcome(error=error)
         return PublishOutcome(ack=future.result())
+
+
+def _end(spans: Sequence[trace.Span], outcomes: Sequence[PublishOutcome]) -> None:
+    for span, outcome in zip(spans, outcomes, strict=False):
+        if outcome.error is not None:
+            span.set_status(Status(StatusCode.ERROR, describe_error(outcome.error)))
+        span.end()
 
 
 def _forget_unsent(js: JetStreamContext, sent: list[asyncio.Future[PubAck]]) -> None:
