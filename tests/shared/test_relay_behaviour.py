@@ -165,8 +165,9 @@ async def test_with_the_in_memory_test_broker_the_relay_publishes_to_the_apps_su
     @broker.subscriber(PROPOSAL_SUBMITTED.subject("vest"), stream=JStream(PROPOSAL_SUBMITTED.stream, declare=False))
     async def handle(message: NatsMessage) -> None:
         # Read as the project's subscribers read it: the raw CloudEvent and the Nats-Msg-Id header.
-        assert message.raw_message.headers["Nats-Msg-Id"] == json.loads(message.raw_message.data)["id"]
-        received.append(message.raw_message.headers["Nats-Msg-Id"])
+        headers = message.raw_message.headers or {}
+        assert headers["Nats-Msg-Id"] == json.loads(message.raw_message.data)["id"]
+        received.append(headers["Nats-Msg-Id"])
 
     [event_id] = await stage(database, 1)
     async with TestNatsBroker(broker):
