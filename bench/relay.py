@@ -56,6 +56,25 @@ class RelayFigures:
     pending_peak: int
     pending_at_end: int
     drained_after_load_seconds: float
+    raw_ceiling_per_second: float
+
+
+async def raw_ceiling(broker: NatsBroker, count: int = 5000, window: int = 512) -> float:
+    """The server's own limit: the same kind of messages published with publish_async, no database, no
+    spans, `window` in flight; with `sync_interval: always` the server's fsyncs set it."""
+    js = broker.connection.jetstream(publish_async_max_pending=window)
+    payload = b"x" * 900  # about a proposal.submitted envelope
+    started = time.perf_counter()
+    for first in range(0, count, window):
+        futures = [
+            await js.publish_async(
+                "kp.intake.bench.proposal.submitted.v1", payload, stream="KP_INTAKE",
+                headers={"Nats-Msg-Id": f"ceiling-{first + i}", "content-type": "application/cloudevents+json"},
+            )
+            for i in range(min(window, count - first))
+        ]
+        await asyncio.gather(*futures)
+    return count / (time.perf_counter() - started)
 
 
 async def drain_backlog(database: Database, broker: NatsBroker, factory: RelayFactory) -> float:
@@ -130,6 +149,7 @@ async def measure(backend: str, database_url: str, nats_url: str, factory: Relay
     broker = create_broker(nats_url, "bench-relay")
     await broker.connect()
     try:
+        ceiling = await raw_ceiling(broker)
         backlog_seconds = await drain_backlog(database, broker, factory)
         committed, published, peak, at_end, drained_after = await steady_load(database, broker, factory)
     finally:
@@ -137,7 +157,7 @@ async def measure(backend: str, database_url: str, nats_url: str, factory: Relay
         await database.dispose()
     return RelayFigures(
         backend, backlog_seconds, BACKLOG / backlog_seconds, LOAD_RATE, committed, published, int(peak),
-        int(at_end), drained_after,
+        int(at_end), drained_after, ceiling,
     )
 
 
@@ -174,6 +194,8 @@ def print_figures(figures: list[RelayFigures]) -> None:
             f"(the relay's part of ≤ {GOAL_BACKLOG_SECONDS} s through every consumer)")
         row(f"{f.backend}: relay events/s (backlog)", f"{f.backlog_per_second:,.0f}",
             f"goal ≥ {GOAL_EVENTS_PER_SECOND}")
+        row(f"{f.backend}: server's ceiling, raw publish_async/s", f"{f.raw_ceiling_per_second:,.0f}",
+            f"relay / ceiling {f.backlog_per_second / f.raw_ceiling_per_second:.2f}")
         row(f"{f.backend}: under {f.load_offered:,.0f}/s offered: committed / published per s",
             f"{f.load_committed_per_second:,.0f} / {f.load_published_per_second:,.0f}")
         row(f"{f.backend}: pending at the load's end / peak", f"{f.pending_at_end:,} / {f.pending_peak:,}",

@@ -70,9 +70,14 @@ class FakePublisher:
     def __init__(self) -> None:
         self.failing: BaseException | None = None
         self.calls: list[float] = []
+        self.active = self.most_active = 0
 
     async def publish(self, rows: Sequence[Mapping[str, Any]]) -> list[PublishOutcome]:
         self.calls.append(asyncio.get_running_loop().time())
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        await asyncio.sleep(0.01)  # the PubAcks' round trip
+        self.active -= 1
         if self.failing is not None:
             return [PublishOutcome(error=self.failing) for _ in rows]
         return [PublishOutcome(ack=PubAck(stream="KP_INTAKE", seq=i + 1)) for i, _ in enumerate(rows)]
@@ -91,6 +96,18 @@ def relay_with(database: Database, publisher: FakePublisher, **options: Any) -> 
     relay = OutboxRelay(database, OUTBOX, MagicMock(), "relay-test", **options)
     relay.publisher = publisher  # type: ignore[assignment]
     return relay
+
+
+async def test_a_drain_publishes_batch_after_batch_two_at_a_time(database: Database) -> None:
+    publisher = FakePublisher()
+    relay = relay_with(database, publisher, batch_size=10)
+    assert await relay.drain() == 0, "nothing pending: nothing to do"
+    for _ in range(5):
+        await stage(database, 10)
+    assert await relay.drain() == 50
+    assert len(publisher.calls) == 5 and relay.stats.batches == 5
+    assert publisher.most_active == 2, "the next batch is sent while the previous one waits for its PubAcks"
+    assert await relay.drain() == 0 and await pending_count(database, OUTBOX) == 0
 
 
 async def test_the_back_off_doubles_up_to_its_maximum(database: Database) -> None:

@@ -114,7 +114,13 @@ async def connect_nats(url: str | None, **options: Any) -> Client:
 
     from shared.messaging.broker import nats_servers
 
-    return await nats.connect(nats_servers(url or CommonSettings().nats_url), connect_timeout=5, **options)
+    async def one_server_failed(_error: Exception) -> None:
+        """A server of the list that is down is no error while another answers (nats-py would log a traceback
+        for each); when none answers, connect raises NoServersError, which `explain` puts in one line."""
+
+    return await nats.connect(
+        nats_servers(url or CommonSettings().nats_url), connect_timeout=5, error_cb=one_server_failed, **options
+    )
 
 
 @dlq_app.command("list")

@@ -41,7 +41,7 @@ from faststream.nats import NatsBroker
 from sqlalchemy import Table, delete, func, select, update
 
 from shared.contracts.streams import CONTACTS
-from shared.db import Database
+from shared.db import Database, WriteUnit
 from shared.messaging.broker import describe_error, is_routine_failure
 from shared.messaging.publisher import JetStreamPublisher, OutboxRow, PublishOutcome
 from shared.telemetry import get_logger, tracer_provider
@@ -58,6 +58,14 @@ class RelayBatchFailed(RuntimeError):
     def __init__(self, message: str, cause: BaseException) -> None:
         super().__init__(message)
         self.cause = cause
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A batch taken for publishing; on PostgreSQL with the transaction that holds its rows' locks."""
+
+    rows: Sequence[OutboxRow]
+    unit: WriteUnit | None = None
 
 
 @dataclass
@@ -84,6 +92,7 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
         publish_timeout: float = 2.0,
         max_backoff: float = 2.0,
+        pipeline_depth: int = 2,
     ) -> None:
         self._database = database
         self._outbox = outbox
@@ -91,13 +100,16 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff
+        self._depth = pipeline_depth
+
         async def in_memory(row: OutboxRow, headers: dict[str, str]) -> None:
             # FastStream's TestNatsBroker routes this to the app's own subscribers (service tests).
             await broker.publish(row["payload"].encode(), row["subject"], headers=headers, stream=row["stream"])
 
         self.publisher = JetStreamPublisher(
             lambda: broker.connection, tracer_provider(service_name).get_tracer("kp.outbox"),
-            timeout=publish_timeout, window=batch_size, on_leader_elected=self.retry_now, in_memory=in_memory,
+            timeout=publish_timeout, window=batch_size * pipeline_depth, on_leader_elected=self.retry_now,
+            in_memory=in_memory,
         )
         self.stats = RelayStats()
         self._wake = asyncio.Event()
@@ -151,13 +163,39 @@ class OutboxRelay:
                 await self._delete_old_sent_rows()
 
     async def drain(self) -> int:
-        """Publish batch after batch until a batch is not full; returns how many rows were published."""
+        """Publish until nothing is pending; returns how many rows were acknowledged.
+
+        Up to `pipeline_depth` batches are under way at once: the next batch is claimed and sent while the
+        previous one waits for its PubAcks and its UPDATE, so the broker's disk never waits for the
+        database. On a failure no new batch starts; those under way finish, then the first error is raised."""
         total = 0
-        while True:
-            published = await self.publish_pending()
-            total += published
-            if published < self._batch_size:
-                return total
+        after: int | None = None  # SQLite: the last row claimed in this drain (PostgreSQL's locks skip them)
+        more = True
+        in_flight: set[asyncio.Task[int]] = set()
+        try:
+            while more or in_flight:
+                while more and len(in_flight) < self._depth:
+                    claim = await self._claim(after)
+                    if claim is None:
+                        more = False
+                        break
+                    after = claim.rows[-1]["id"]
+                    more = len(claim.rows) == self._batch_size
+                    in_flight.add(asyncio.create_task(self._complete(claim)))
+                if not in_flight:
+                    break
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    total += task.result()
+        except asyncio.CancelledError:
+            for task in in_flight:
+                task.cancel()  # their rows stay pending (a PostgreSQL batch's transaction rolls back)
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            raise
+        except Exception:
+            await asyncio.gather(*in_flight, return_exceptions=True)  # let them record what they did
+            raise
+        return total
 
     async def _back_off(self, error: Exception) -> None:
         self.stats.failures_in_a_row += 1
@@ -176,27 +214,48 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many the broker acknowledged."""
+        claim = await self._claim(None)
+        return 0 if claim is None else await self._complete(claim)
+
+    async def _claim(self, after: int | None) -> _Claim | None:
+        """The next pending rows, oldest first. On PostgreSQL they stay locked (`FOR UPDATE SKIP LOCKED`)
+        in a transaction of their own until `_complete` marks them sent, so another replica's relay, and
+        this relay's next batch, skip them."""
         outbox = self._outbox
         query = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(self._batch_size)
         if self._database.sqlite:
-            # One process owns a SQLite file, so reading without a lock is safe; the write joins the
-            # request path's group commit.
+            # One process owns a SQLite file: reading without a lock is safe, and a batch under way is
+            # skipped by its ids (a group's rows are committed together, in id order).
+            if after is not None:
+                query = query.where(outbox.c.id > after)
             async with self._database.reader() as session:
                 rows = (await session.execute(query)).mappings().all()
-            if not rows:
-                return 0
-            outcomes = await self.publisher.publish(rows)
-            async with self._database.write() as session:
-                await self._record(session, rows, outcomes)
-        else:
-            # Rows stay locked from the SELECT to the UPDATE, so another replica's relay skips them.
-            async with self._database.write() as session:
-                rows = (await session.execute(query.with_for_update(skip_locked=True))).mappings().all()
-                if not rows:
-                    return 0
-                outcomes = await self.publisher.publish(rows)
-                await self._record(session, rows, outcomes)
-        return self._account(rows, outcomes)
+            return _Claim(rows) if rows else None
+        unit = await self._database.open_write_unit()
+        try:
+            rows = (await unit.session.execute(query.with_for_update(skip_locked=True))).mappings().all()
+        except BaseException:
+            await unit.close()
+            raise
+        if not rows:
+            await unit.close()
+            return None
+        return _Claim(rows, unit)
+
+    async def _complete(self, claim: _Claim) -> int:
+        """Publish a claimed batch and record the outcome; SQLite's write joins the requests' group commit."""
+        try:
+            outcomes = await self.publisher.publish(claim.rows)
+            if claim.unit is None:
+                async with self._database.write() as session:
+                    await self._record(session, claim.rows, outcomes)
+            else:
+                await self._record(claim.unit.session, claim.rows, outcomes)
+                await claim.unit.commit()
+        finally:
+            if claim.unit is not None:
+                await claim.unit.close()
+        return self._account(claim.rows, outcomes)
 
     def _account(self, rows: Sequence[OutboxRow], outcomes: list[PublishOutcome]) -> int:
         failures = [outcome.error for outcome in outcomes if outcome.error is not None]

@@ -74,6 +74,8 @@ class JetStreamPublisher:
         # One JetStream context per connection: each owns a reply subscription for its PubAcks, so a new
         # context per batch would leave subscriptions behind.
         self._context: tuple[Client, JetStreamContext] | None = None
+        # Every publish future a batch got back and still waits for (batches may overlap).
+        self._waiting: set[asyncio.Future[PubAck]] = set()
 
     def _client(self) -> Client:
         try:
@@ -114,17 +116,20 @@ class JetStreamPublisher:
         for row in rows:
             spans.append(span := self._start_span(row))
             try:
-                futures.append(await js.publish_async(
+                future = await js.publish_async(
                     row["subject"], row["payload"].encode(), stream=row["stream"], headers=self._headers(row, span),
-                ))
+                )
             except Exception as error:
                 send_error = error
                 break
+            futures.append(future)
+            self._waiting.add(future)
+            future.add_done_callback(self._waiting.discard)
         if futures:
             await asyncio.wait(futures, timeout=self._timeout)
         outcomes = [self._outcome(future) for future in futures]
         if send_error is not None:
-            _forget_unsent(js, futures)
+            _forget_unsent(js, self._waiting)
             if not is_routine_failure(send_error):
                 _end(spans, [PublishOutcome(error=send_error)] * len(spans))
                 raise send_error  # a bug: the relay logs it with its traceback
@@ -185,11 +190,11 @@ def _end(spans: Sequence[trace.Span], outcomes: Sequence[PublishOutcome]) -> Non
         span.end()
 
 
-def _forget_unsent(js: JetStreamContext, sent: list[asyncio.Future[PubAck]]) -> None:
+def _forget_unsent(js: JetStreamContext, waiting: set[asyncio.Future[PubAck]]) -> None:
     """nats-py registers a publish's future before it sends, and leaves it behind when the send raises,
     holding a slot of its window forever. The relay's context is its own, so every future it holds that
-    is not one of this batch's is such a leftover: cancel it, which frees the slot."""
-    mine = {id(future) for future in sent}
+    no batch got back is such a leftover: cancel it, which frees the slot."""
+    mine = {id(future) for future in waiting}
     leftovers: dict[str, asyncio.Future[Any]] = getattr(js, "_publish_async_futures", {})
     for future in list(leftovers.values()):
         if id(future) not in mine and not future.done():
