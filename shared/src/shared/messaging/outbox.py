@@ -2,7 +2,8 @@
 
 How it keeps up:
 - a batch of up to `batch_size` rows is in flight at once (`JetStreamPublisher`, nats-py's
-  `publish_async`), and its PubAcks are awaited together, not one round trip per event;
+  `publish_async`), and its PubAcks are awaited together, not one round trip per event; the next batch
+  is claimed and sent while the previous one waits (`pipeline_depth` batches under way);
 - the rows acknowledged are marked sent in one UPDATE per batch (contact rows deleted in one DELETE);
 - it drains while rows are pending (batch after batch, and again at once when a commit woke it during
   a batch), and only then waits for the next wake-up or poll;
