@@ -5,6 +5,8 @@
 - baseline: raw JetStream acknowledged publishes/s with 32 publishers in flight;
 - end to end: submission → receipt written, at a steady 50 proposals/s, all five services as processes.
 - analysis: the secretariat's analysis API and page at 100,000 proposals, SQLite and PostgreSQL (bench.analysis).
+- relay: the outbox relay's events/s with nats-server at `sync_interval: always`, a 10,000-event backlog, and the
+  pending rows under a steady load, on SQLite and PostgreSQL (bench.relay).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import httpx
 import nats
 
 from bench import analysis as analysis_bench
+from bench import relay as relay_bench
 from kp_cli.nats_server import NatsServer, free_port
 from kp_cli.seed import DEMO_ROUND_ID
 from tests.support.processes import ServiceProcess, ServiceSystem, receipt_reference
@@ -241,6 +244,7 @@ def main() -> None:
         bare = bench_bare_endpoint(root)
         jetstream = bench_jetstream(root)
         e2e, receipts = bench_end_to_end(root)
+        relay = relay_bench.run(root)
 
     print(f"Intake, POST /api/intake/v1/proposals, {CONCURRENCY} concurrent clients, SQLite, one process")
     row("requests/s", f"{intake.per_second:,.0f}", "goal ≥ 500")
@@ -270,6 +274,7 @@ def main() -> None:
     if e2e.latencies_ms:
         row("end-to-end p50 / intake p50", f"{e2e.percentile(50) / intake.percentile(50):.1f}")
     print(f"  (statistics: intake mean {statistics.fmean(intake.latencies_ms):.1f} ms over {intake.requests} requests)")
+    relay_bench.print_figures(relay)
     print()
     analysis_bench.main()
 

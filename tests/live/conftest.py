@@ -10,7 +10,7 @@ from nats.aio.client import Client
 
 from kp_cli.nats_server import NatsServer
 from shared.messaging.bootstrap import bootstrap_streams
-from tests.support.live import connect
+from tests.live.relay_support import connect
 from tests.support.postgres import EmbeddedPostgres
 
 

@@ -57,11 +57,36 @@ class NatsServer:
     monitor_port: int = 0
     log_file: Path | None = None
     sync_always: bool = False
+    # A member of a cluster: its name (JetStream's peers need one), and the cluster's route ports.
+    server_name: str | None = None
+    cluster_name: str | None = None
+    cluster_port: int = 0
+    routes: list[int] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def config_text(self) -> str:
+        sync = "\n  sync_interval: always" if self.sync_always else ""
+        text = (
+            (f'server_name: "{self.server_name}"\n' if self.server_name else "")
+            + f'listen: "{self.host}:{self.port}"\n'
+            + f'http: "{self.host}:{self.monitor_port}"\n'
+            + f'jetstream {{\n  store_dir: "{self.store_dir}"{sync}\n}}\n'
+        )
+        if self.cluster_name:
+            routes = ", ".join(f'"nats-route://{self.host}:{port}"' for port in self.routes)
+            text += (
+                f'cluster {{\n  name: "{self.cluster_name}"\n  listen: "{self.host}:{self.cluster_port}"\n'
+                f"  routes: [{routes}]\n}}\n"
+            )
+        return text
 
     def start(self, timeout: float = 20.0) -> NatsServer:
         """Start (or restart on the same port and store, as after a crash) and wait until it listens."""
@@ -69,15 +94,11 @@ class NatsServer:
             self.port = free_port(self.host)
         if not self.monitor_port:
             self.monitor_port = free_port(self.host)
+        if self.cluster_name and not self.cluster_port:
+            self.cluster_port = free_port(self.host)
         self.store_dir.mkdir(parents=True, exist_ok=True)
         config = self.store_dir.parent / f"nats-{self.port}.conf"
-        sync = "\n  sync_interval: always" if self.sync_always else ""
-        config.write_text(
-            f'listen: "{self.host}:{self.port}"\n'
-            f'http: "{self.host}:{self.monitor_port}"\n'
-            f'jetstream {{\n  store_dir: "{self.store_dir}"{sync}\n}}\n',
-            encoding="utf-8",
-        )
+        config.write_text(self.config_text(), encoding="utf-8")
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [nats_server_binary(), "-c", str(config)],
@@ -113,6 +134,58 @@ class NatsServer:
         self.process = None
 
     def __enter__(self) -> NatsServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class NatsCluster:
+    """`size` nats-servers routed into one JetStream cluster, each with its own ports and store under
+    `base_dir`: the production topology (3 nodes, `sync_interval: always`) for the fault tests and
+    benchmarks. Every process is ours, stopped by its PID."""
+
+    base_dir: Path
+    size: int = 3
+    sync_always: bool = True
+    host: str = "127.0.0.1"
+    servers: list[NatsServer] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """Every member's URL, comma-separated, as KP_NATS_URL names a cluster."""
+        return ",".join(server.url for server in self.servers)
+
+    def start(self, timeout: float = 30.0) -> NatsCluster:
+        if not self.servers:
+            # Every port is chosen before the first server starts: each one's routes name all the others.
+            route_ports = [free_port(self.host) for _ in range(self.size)]
+            self.servers = [
+                NatsServer(
+                    store_dir=self.base_dir / f"n{index}" / "js", host=self.host, sync_always=self.sync_always,
+                    log_file=self.base_dir / f"n{index}.log", server_name=f"n{index}", cluster_name="kp",
+                    cluster_port=route_ports[index], routes=[p for p in route_ports if p != route_ports[index]],
+                )
+                for index in range(self.size)
+            ]
+        try:
+            for server in self.servers:
+                if server.process is None:
+                    server.start(timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def by_name(self, name: str) -> NatsServer:
+        return next(server for server in self.servers if server.server_name == name)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self) -> NatsCluster:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:

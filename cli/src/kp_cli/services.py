@@ -36,5 +36,15 @@ def service(name: str) -> ServiceEntry:
     return ServiceEntry(name, app_module.create_app, settings_class, app_module.MIGRATIONS)
 
 
+def service_settings(name: str) -> ServiceSettings:
+    """One service's settings without importing its app (operators' commands that only read its database)."""
+    if name not in SERVICE_NAMES:
+        raise KeyError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    settings_class: type[ServiceSettings] = getattr(
+        importlib.import_module(f"{name}.settings"), f"{name.capitalize()}Settings"
+    )
+    return settings_class()
+
+
 def all_services() -> list[ServiceEntry]:
     return [service(name) for name in SERVICE_NAMES]

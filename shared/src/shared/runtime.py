@@ -14,9 +14,9 @@ from sqlalchemy import Table
 
 from shared.auth import SecretTokenVerifier
 from shared.db import Database
-from shared.messaging.broker import create_broker
+from shared.messaging.broker import create_broker, describe_error
 from shared.messaging.consumer import EventRouter
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox import OutboxRelay, OutboxStatus, outbox_status
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_logging, get_logger, instrument_app
 from shared.web import health
@@ -40,12 +40,15 @@ class ServiceRuntime:
         self.settings = settings
         self.name = settings.service_name
         self.database = Database(settings.database_url)
-        self.broker = broker or create_broker(settings.common.nats_url, self.name)
+        common = settings.common
+        # The relay stops backing off when the connection is back; a broker given by a test is its own.
+        self.broker = broker or create_broker(common.nats_url, self.name, on_reconnected=self._broker_reconnected)
         self.outbox = outbox
         self.inbox = inbox
         self.relay = OutboxRelay(
             self.database, outbox, self.broker, self.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+            publish_timeout=common.relay_publish_timeout_seconds, max_backoff=common.relay_max_backoff_seconds,
         )
         # Verifies session tokens; it holds no key that can sign one.
         self.tokens = SecretTokenVerifier(settings.common.auth_secret)
@@ -64,13 +67,24 @@ class ServiceRuntime:
                 await self.broker.start()
                 self.broker_connected = True
                 log.info("broker.connected", service=self.name)
+                # Rows committed while the broker was away go now, not after the relay's back-off.
+                await self.relay.broker_reconnected()
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("broker.connect_failed", service=self.name, error=type(error).__name__)
+                # The message names the cause ("invalid connect url option", "no servers available").
+                log.warning("broker.connect_failed", service=self.name, error=describe_error(error))
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
+
+    async def _broker_reconnected(self) -> None:
+        log.info("broker.reconnected", service=self.name)
+        await self.relay.broker_reconnected()
+
+    async def outbox_status(self) -> OutboxStatus:
+        """The outbox's pending count and the age of its oldest pending row (`kp outbox status`)."""
+        return await outbox_status(self.database, self.outbox)
 
     async def stop(self) -> None:
         if self._connector is not None:

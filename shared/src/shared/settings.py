@@ -19,10 +19,18 @@ class CommonSettings(BaseSettings):
     # Production unless told otherwise: the dev login and the placeholder secret must be asked for
     # explicitly (`kp run` and the tests do), never reached by forgetting a variable.
     env: Literal["dev", "test", "prod"] = "prod"
+    # One URL, or a cluster's servers comma-separated: nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222
     nats_url: str = "nats://127.0.0.1:4222"
     var_dir: Path = Path("var")
     auth_secret: str = DEV_SECRET
     auth_token_ttl_seconds: int = 8 * 3600
+    # The outbox relay's longest pause between attempts while the broker is away (it starts at 0.1 s and
+    # doubles; a reconnect ends it at once). A JetStream leader election takes seconds: a long back-off
+    # would add up to its length to every failover.
+    relay_max_backoff_seconds: float = Field(default=2.0, gt=0)
+    # How long the relay waits for a batch's PubAcks after its last send; rows without one stay pending
+    # and are sent again with the same Nats-Msg-Id.
+    relay_publish_timeout_seconds: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> CommonSettings:
@@ -39,7 +47,9 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     database_url: str = ""
     common: CommonSettings = Field(default_factory=CommonSettings)
-    relay_batch_size: int = 256
+    # Rows in flight at once per relay: enough to keep the broker's disk busy, few enough that a batch's
+    # PubAcks arrive well within the publish timeout.
+    relay_batch_size: int = Field(default=512, gt=0)
     relay_poll_seconds: float = 0.5
 
     @model_validator(mode="after")

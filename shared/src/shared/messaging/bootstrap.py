@@ -17,6 +17,29 @@ from shared.messaging.consumer import consumer_config
 class BootstrapReport:
     created: tuple[str, ...]
     updated: tuple[str, ...]
+    replicas: int = 1
+    cluster_size: int = 1
+
+    @property
+    def warning(self) -> str | None:
+        """Streams with fewer than 3 replicas on a cluster lose their messages' availability (and, with one
+        replica, the messages themselves if its disk goes) when one node is lost."""
+        if self.cluster_size > 1 and self.replicas < 3:
+            return (
+                f"the NATS cluster has {self.cluster_size} servers but the streams have {self.replicas} "
+                f"replica{'s' if self.replicas != 1 else ''}: they will not survive the loss of a node. "
+                "Production runs 3 servers and --replicas 3."
+            )
+        return None
+
+
+def cluster_size(nc: Client) -> int:
+    """How many servers the connected one knows in its cluster (its INFO's client URLs, itself included);
+    1 for a single server."""
+    info = getattr(nc, "_server_info", None) or {}
+    if not info.get("cluster"):
+        return 1
+    return max(1, len(set(info.get("connect_urls") or [])))
 
 
 def stream_config(spec: StreamSpec, replicas: int) -> StreamConfig:
@@ -59,4 +82,4 @@ async def bootstrap_streams(nc: Client, replicas: int = 1) -> BootstrapReport:
         # The consumer create API updates the editable fields of an existing durable.
         await jsm.add_consumer(consumer.stream, consumer_config(consumer))
         (updated if existed else created).append(name)
-    return BootstrapReport(tuple(created), tuple(updated))
+    return BootstrapReport(tuple(created), tuple(updated), replicas, cluster_size(nc))
