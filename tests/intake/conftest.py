@@ -9,11 +9,11 @@ import pytest
 from faststream.nats import TestNatsBroker
 from httpx import ASGITransport, AsyncClient
 
-from intake.adapters.tables import inbox, outbox
-from intake.adapters.uow import IntakeUnitOfWork
 from intake.app import MIGRATIONS, create_app
-from intake.service import use_cases
+from intake.rounds import service as round_service
 from intake.settings import IntakeSettings
+from intake.tables import inbox, outbox
+from intake.uow import IntakeUnitOfWork
 from shared.auth import Role, RoleGrant, issue_token
 from shared.db import migrate_async
 from shared.settings import CommonSettings
@@ -37,7 +37,7 @@ async def intake(settings_for) -> AsyncIterator[AsyncClient]:
     app = create_app(settings)
     runtime = app.state.runtime
     for round_ in seeded_rounds():
-        await use_cases.save_round(round_, IntakeUnitOfWork(runtime.database, outbox, inbox))
+        await round_service.save_round(round_, IntakeUnitOfWork(runtime.database, outbox, inbox))
     async with TestNatsBroker(runtime.broker), AsyncClient(transport=ASGITransport(app), base_url="http://t") as client:
         client.app = app  # type: ignore[attr-defined]
         yield client

@@ -9,9 +9,9 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from intake.adapters.tables import inbox, outbox
-from intake.adapters.uow import IntakeUnitOfWork
-from intake.domain.model import Round
+from intake.rounds.model import Round
+from intake.tables import inbox, outbox
+from intake.uow import IntakeUnitOfWork
 
 NOW = datetime.now(UTC)
 

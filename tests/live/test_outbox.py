@@ -14,10 +14,10 @@ from nats.aio.client import Client
 from nats.js.api import PubAck
 from sqlalchemy import select, update
 
-from intake.adapters.tables import inbox as intake_inbox
-from intake.adapters.tables import outbox as intake_outbox
 from intake.app import create_app as create_intake_app
 from intake.settings import IntakeSettings
+from intake.tables import inbox as intake_inbox
+from intake.tables import outbox as intake_outbox
 from kp_cli.nats_server import NatsServer
 from shared.contracts.streams import CONTACTS, INTAKE
 from shared.contracts.subjects import PROPOSAL_SUBMITTED, RECEIPT_REQUESTED

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from httpx import ASGITransport, AsyncClient
 
-from intake.adapters.tables import proposals, rounds
 from intake.app import MIGRATIONS, create_app
 from intake.settings import IntakeSettings
+from intake.tables import proposals, rounds
 from kp_cli.seed_2019 import load_demo_2019
 from shared.auth import Role, RoleGrant, issue_token
 from shared.db import migrate_async

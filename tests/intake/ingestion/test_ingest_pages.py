@@ -7,7 +7,7 @@ import re
 
 from httpx import AsyncClient
 
-from intake.adapters.tables import ingest_quarantine
+from intake.tables import ingest_quarantine
 from shared.auth import SESSION_COOKIE, Role, RoleGrant, issue_token
 from tests.intake.ingestion.conftest import EXAMPLE_CSV, count, open_quarantine_count, proposal_count
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.contracts.ingest import REGION_PATTERN
 from shared.errors import Conflict, DomainError, NotFound
 
 Kind = Literal["event", "row", "submission", "text"]
@@ -104,20 +102,6 @@ class Arrival:
 
     def content_hash(self) -> str:
         return content_hash({"kind": self.kind, "payload": self.payload})
-
-    @staticmethod
-    def from_message(subject: str, body: bytes) -> Arrival:
-        """A message on `kp.ingest.<region>.proposal.v1`: the region is the subject's token, since NATS
-        credentials limit each region to its own subjects."""
-        tokens = subject.split(".")
-        region = tokens[2] if len(tokens) > 2 and re.fullmatch(REGION_PATTERN, tokens[2]) else "unknown"
-        actor = f"nats:{region}"
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            text = body[:MAX_TEXT].decode("utf-8", errors="replace")
-            return Arrival(region, "nats", "text", text, subject, actor)
-        return Arrival(region, "nats", "event", payload, subject, actor)
 
 
 @dataclass(frozen=True)

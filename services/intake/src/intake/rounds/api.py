@@ -66,9 +66,9 @@ class RoundDetailOut(RoundOut):
     criteria: list[CriterionOut]
 
 
-def status_label(status: RoundStatus, language: str) -> str:
-    """A round status's label from the contracts' catalogue."""
-    return translate(f"round.status.{status.value}", language, default=status.value)
+def status_label(status: str, language: str) -> str:
+    """A round status's label from the contracts' catalogue; an unknown code is shown as itself."""
+    return translate(f"round.status.{status}", language, default=status)
 
 
 def _round_out(round_: Round, now: datetime, language: str) -> dict[str, Any]:

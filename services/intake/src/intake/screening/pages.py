@@ -142,12 +142,12 @@ def _columns(language: str) -> list[Column]:
     ]
 
 
-def _counts(region: str, found: service.Queue, values: dict[str, str], language: str) -> list[dict[str, Any]]:
+def _counts(region: str, found: service.Queue, query: dict[str, str], language: str) -> list[dict[str, Any]]:
     """One link per state with its count; each keeps the other filters and the order."""
-    base = {k: v for k, v in values.items() if v and k not in ("status", "page")}
+    base = {k: v for k, v in query.items() if k != "status"}
     return [
         {"code": state.value, "label": state_label(state.value, language), "count": found.counts[state.value],
-         "current": values["status"] == state.value,
+         "current": query.get("status") == state.value,
          "href": f"/intake/{region}/screening?{urlencode({**base, 'status': state.value})}"}
         for state in ProposalState
     ]

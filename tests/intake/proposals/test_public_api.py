@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
-from intake.adapters.uow import IntakeReader
-from intake.domain.model import HistoryEntry, ProposalState
-from intake.service import use_cases
+from intake.proposals import service as proposal_service
+from intake.proposals.model import HistoryEntry, ProposalState
+from intake.uow import IntakeReader
 from tests.intake.helpers import proposal, uow_for
 
 
@@ -119,5 +119,6 @@ async def test_reference_lists_default_to_today(intake):
 
 async def test_the_use_case_returns_the_status_without_the_proposer(intake):
     created = await submit(intake)
-    status = await use_cases.get_public_status(created["reference"], IntakeReader(intake.app.state.runtime.database))
+    reader = IntakeReader(intake.app.state.runtime.database)
+    status = await proposal_service.get_public_status(created["reference"], reader)
     assert status.proposal.proposer is None and status.history[0].event == "submitted"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from intake.domain.model import InvalidInput, ProposalState
-from intake.domain.screening import (
+from intake.proposals.model import ProposalState
+from intake.screening.model import (
     TRANSITIONS,
     ScreeningDecision,
     TransitionNotAllowed,
     allowed,
     ensure_transition,
 )
+from shared.errors import InvalidInput
 
 S = ProposalState
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from faststream.nats import TestNatsBroker
 from sqlalchemy import select
 
-from intake.adapters.tables import inbox, outbox, rounds
-from intake.adapters.uow import IntakeReader, IntakeUnitOfWork
 from intake.app import MIGRATIONS, create_app
-from intake.service import use_cases
+from intake.rounds import service as round_service
+from intake.tables import inbox, outbox, rounds
+from intake.uow import IntakeReader, IntakeUnitOfWork
 from shared.auth import Role
 from shared.contracts.subjects import ROUND_CLOSED, ROUND_OPENED
 from shared.db import migrate_async
@@ -129,23 +129,23 @@ async def test_an_admin_of_the_region_may_create_rounds(intake, bearer):
 async def test_round_opening_and_closing_by_the_clock_are_announced_exactly_once(intake):
     opens, closes = datetime(2027, 2, 1, 7, tzinfo=UTC), datetime(2027, 2, 26, 22, 59, tzinfo=UTC)
     before = opens - timedelta(days=30)
-    await use_cases.create_round(
-        use_cases.CreateRound("vest", use_cases.RoundFields("Våren 2027", opens, closes), "vest-2027"),
+    await round_service.create_round(
+        round_service.CreateRound("vest", round_service.RoundFields("Våren 2027", opens, closes), "vest-2027"),
         uow_for(intake), now=before,
     )
     # The fixture's own rounds are announced on the first tick; the test follows vest-2027 from there.
-    await use_cases.announce_round_changes(before, uow_for(intake))
+    await round_service.announce_round_changes(before, uow_for(intake))
     baseline = len(await outbox_rows(intake))
 
-    assert await use_cases.announce_round_changes(opens - timedelta(seconds=1), uow_for(intake)) == (
-        use_cases.Announcements((), ())
+    assert await round_service.announce_round_changes(opens - timedelta(seconds=1), uow_for(intake)) == (
+        round_service.Announcements((), ())
     )
-    first = await use_cases.announce_round_changes(opens, uow_for(intake))
-    second = await use_cases.announce_round_changes(opens + timedelta(minutes=1), uow_for(intake))
+    first = await round_service.announce_round_changes(opens, uow_for(intake))
+    second = await round_service.announce_round_changes(opens + timedelta(minutes=1), uow_for(intake))
     assert (first.opened, second.opened) == (("vest-2027",), ())
 
-    closed_first = await use_cases.announce_round_changes(closes, uow_for(intake))
-    closed_again = await use_cases.announce_round_changes(closes + timedelta(hours=1), uow_for(intake))
+    closed_first = await round_service.announce_round_changes(closes, uow_for(intake))
+    closed_again = await round_service.announce_round_changes(closes + timedelta(hours=1), uow_for(intake))
     assert (closed_first.closed, closed_again.closed) == (("vest-2027",), ())
 
     rows = (await outbox_rows(intake))[baseline:]
@@ -166,7 +166,7 @@ async def test_round_closed_counts_the_proposals(intake):
     for _ in range(2):
         assert (await intake.post("/api/intake/v1/proposals", json=PROPOSAL)).status_code == 201
     later = datetime.now(UTC) + timedelta(days=11)
-    announced = await use_cases.announce_round_changes(later, uow_for(intake))
+    announced = await round_service.announce_round_changes(later, uow_for(intake))
     assert "open-round" in announced.closed
     [closed] = [e for e in events_of(await outbox_rows(intake), ROUND_CLOSED) if e["subject"] == "open-round"]
     assert closed["data"]["proposal_count"] == 2
@@ -174,33 +174,36 @@ async def test_round_closed_counts_the_proposals(intake):
 
 async def test_an_opening_first_seen_after_the_window_closed_is_not_announced(intake):
     # closed-round (the fixture's) closed yesterday and its opening was never announced.
-    announced = await use_cases.announce_round_changes(datetime.now(UTC), uow_for(intake))
+    announced = await round_service.announce_round_changes(datetime.now(UTC), uow_for(intake))
     assert "closed-round" not in announced.opened and "closed-round" in announced.closed
     assert "open-round" in announced.opened and "planned-round" not in announced.opened
 
 
 async def test_a_round_registered_after_its_window_is_never_announced(intake):
-    fields = use_cases.RoundFields("Hausten 2019", datetime(2019, 8, 15, tzinfo=UTC), datetime(2019, 9, 26, tzinfo=UTC))
-    await use_cases.create_round(use_cases.CreateRound("vest", fields, "vest-2019-haust"), uow_for(intake))
-    announced = await use_cases.announce_round_changes(datetime.now(UTC), uow_for(intake))
+    fields = round_service.RoundFields(
+        "Hausten 2019", datetime(2019, 8, 15, tzinfo=UTC), datetime(2019, 9, 26, tzinfo=UTC)
+    )
+    await round_service.create_round(round_service.CreateRound("vest", fields, "vest-2019-haust"), uow_for(intake))
+    announced = await round_service.announce_round_changes(datetime.now(UTC), uow_for(intake))
     assert "vest-2019-haust" not in announced.opened + announced.closed
 
 
 async def test_an_extended_deadline_is_announced_again_when_it_passes(intake):
     now = datetime.now(UTC)
-    await use_cases.announce_round_changes(now + timedelta(days=11), uow_for(intake))  # open-round closes
-    round_ = await use_cases.get_round("open-round", _reader(intake))
-    fields = use_cases.RoundFields(round_.name, round_.opens_at, now + timedelta(days=20), criteria_set=None)
-    await use_cases.update_round(
-        use_cases.UpdateRound("open-round", fields), uow_for(intake), now=now + timedelta(days=12)
+    await round_service.announce_round_changes(now + timedelta(days=11), uow_for(intake))  # open-round closes
+    round_ = await round_service.get_round("open-round", _reader(intake))
+    fields = round_service.RoundFields(round_.name, round_.opens_at, now + timedelta(days=20), criteria_set=None)
+    await round_service.update_round(
+        round_service.UpdateRound("open-round", fields), uow_for(intake), now=now + timedelta(days=12)
     )
-    assert (await use_cases.announce_round_changes(now + timedelta(days=13), uow_for(intake))).closed == ()
-    assert (await use_cases.announce_round_changes(now + timedelta(days=21), uow_for(intake))).closed == ("open-round",)
+    assert (await round_service.announce_round_changes(now + timedelta(days=13), uow_for(intake))).closed == ()
+    announced = await round_service.announce_round_changes(now + timedelta(days=21), uow_for(intake))
+    assert announced.closed == ("open-round",)
 
 
 async def test_two_clocks_at_once_announce_once(intake):
     now = datetime.now(UTC)
-    results = await asyncio.gather(*(use_cases.announce_round_changes(now, uow_for(intake)) for _ in range(4)))
+    results = await asyncio.gather(*(round_service.announce_round_changes(now, uow_for(intake)) for _ in range(4)))
     assert sum(len(r.opened) for r in results) == 1  # open-round, whichever tick claimed it
     assert len(events_of(await outbox_rows(intake), ROUND_OPENED)) == 1
 
@@ -211,9 +214,9 @@ async def test_the_apps_lifespan_runs_the_clock(settings_for, eventually):
     app = create_app(settings)
     runtime = app.state.runtime
     now = datetime.now(UTC)
-    fields = use_cases.RoundFields("Open now", now - timedelta(minutes=1), now + timedelta(days=1))
-    await use_cases.create_round(
-        use_cases.CreateRound("vest", fields, "open-now"), IntakeUnitOfWork(runtime.database, outbox, inbox)
+    fields = round_service.RoundFields("Open now", now - timedelta(minutes=1), now + timedelta(days=1))
+    await round_service.create_round(
+        round_service.CreateRound("vest", fields, "open-now"), IntakeUnitOfWork(runtime.database, outbox, inbox)
     )
 
     async def opened_events() -> list[str]:
@@ -222,9 +225,9 @@ async def test_the_apps_lifespan_runs_the_clock(settings_for, eventually):
             return list(result.scalars())
 
     async with TestNatsBroker(runtime.broker), app.router.lifespan_context(app):
-        await eventually(lambda: app.state.clock.ticks >= 3, timeout=10, message="the clock ticks")
+        await eventually(lambda: runtime.clock.ticks >= 3, timeout=10, message="the clock ticks")
     assert len(await opened_events()) == 1
-    assert app.state.clock.ticks >= 3
+    assert runtime.clock.ticks >= 3
 
 
 def _reader(intake):
