@@ -281,7 +281,7 @@ async def test_a_services_commit_is_published_by_its_own_relay(
     runtime = app.state.runtime
     async with app.router.lifespan_context(app):
         await eventually(lambda: runtime.broker_connected, timeout=20)
-        proposal_id = await submit(uow=app.state.new_uow())
+        proposal_id = await submit(uow=runtime.unit_of_work())
 
         async def published() -> list[Any]:
             return [m for m in await stream_messages(nc, INTAKE) if json.loads(m.data or b"")["subject"] == proposal_id]
