@@ -1,8 +1,10 @@
-"""Intake's service-layer fixtures: the app on a migrated SQLite file with FastStream's in-memory broker."""
+"""Intake's service-layer fixtures: the app on a migrated SQLite file with FastStream's in-memory broker, and the
+autumn-2019 round on SQLite or PostgreSQL (`BACKENDS`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +16,12 @@ from intake.rounds import service as round_service
 from intake.settings import IntakeSettings
 from intake.tables import inbox, outbox
 from intake.uow import IntakeUnitOfWork
+from kp_cli.seed_2019 import load_demo_2019
 from shared.auth import Role, RoleGrant, issue_token
 from shared.db import migrate_async
 from shared.settings import CommonSettings
 from tests.intake.helpers import seeded_rounds
+from tests.support.postgres import EmbeddedPostgres
 
 
 @pytest.fixture
@@ -54,3 +58,27 @@ def bearer(intake: AsyncClient) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[EmbeddedPostgres]:
+    """One PostgreSQL for the session, started on first use and stopped by its PID."""
+    server = EmbeddedPostgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated intake database with `kp seed demo-2019` loaded (SQLite unless parametrized otherwise)."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    else:
+        server: EmbeddedPostgres = request.getfixturevalue("postgres_server")
+        url = await server.create_database()
+    await migrate_async(MIGRATIONS, url)
+    assert await load_demo_2019(url) == 66
+    return url

@@ -6,6 +6,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 
@@ -14,6 +15,12 @@ from intake.tables import inbox, outbox
 from intake.uow import IntakeUnitOfWork
 
 NOW = datetime.now(UTC)
+
+# Both backends for tests of the autumn-2019 round (the `database_url` fixture); PostgreSQL only where the live
+# tests run.
+BACKENDS = pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.live)], indirect=True
+)
 
 PROPOSAL: dict[str, Any] = {
     "region": "vest",
