@@ -175,7 +175,7 @@ def single_response(request: Request, outcome: Outcome, language: str) -> Respon
     if outcome.status == "quarantined":
         problem = {
             "type": PROBLEM_BASE + "ingest-quarantined",
-            "title": translate("problem.ingest-quarantined", language, default="Quarantined for the secretariat"),
+            "title": translate("problem.ingest-quarantined", language),
             "status": 422,
             "detail": "; ".join(f"{r.field}: {r.message}" for r in outcome.reasons),
             "instance": request.url.path,
