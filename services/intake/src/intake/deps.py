@@ -67,7 +67,7 @@ class IntakeRuntime(ServiceRuntime):
         await super().stop()
 
 
-def runtime(request: Request) -> IntakeRuntime:
+async def runtime(request: Request) -> IntakeRuntime:
     found: IntakeRuntime = request.app.state.runtime
     return found
 
@@ -75,35 +75,40 @@ def runtime(request: Request) -> IntakeRuntime:
 RuntimeDep = Annotated[IntakeRuntime, Depends(runtime)]
 
 
-def unit_of_work(runtime: RuntimeDep) -> IntakeUnitOfWork:
+async def unit_of_work(runtime: RuntimeDep) -> IntakeUnitOfWork:
     return runtime.unit_of_work()
 
 
-def reader(runtime: RuntimeDep) -> IntakeReader:
+async def reader(runtime: RuntimeDep) -> IntakeReader:
     return runtime.reader()
 
 
-def settings(runtime: RuntimeDep) -> IntakeSettings:
+async def settings(runtime: RuntimeDep) -> IntakeSettings:
     return runtime.settings
 
 
-def links(runtime: RuntimeDep) -> RevisionLinks:
+async def links(runtime: RuntimeDep) -> RevisionLinks:
     return runtime.links
 
 
-def pages(runtime: RuntimeDep) -> PageKit:
+async def pages(runtime: RuntimeDep) -> PageKit:
     assert runtime.pages is not None
     return runtime.pages
 
 
-def staff_pages(runtime: RuntimeDep) -> PageKit:
+async def staff_pages(runtime: RuntimeDep) -> PageKit:
     return runtime.staff_pages
 
 
-def page_language(request: Request) -> str:
+async def page_language(request: Request) -> str:
     """The pages' language: ?lang=, the kp_lang cookie, then Bokmål (a page with a default of its own asks
     `choose_language` itself)."""
     return choose_language(request)
+
+
+async def api_language(request: Request) -> str:
+    """The API's language: ?lang=, the kp_lang cookie, then Accept-Language, then Bokmål."""
+    return negotiate_language(request)
 
 
 UnitOfWorkDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work)]
@@ -112,7 +117,7 @@ SettingsDep = Annotated[IntakeSettings, Depends(settings)]
 LinksDep = Annotated[RevisionLinks, Depends(links)]
 PagesDep = Annotated[PageKit, Depends(pages)]
 StaffPagesDep = Annotated[PageKit, Depends(staff_pages)]
-ApiLanguageDep = Annotated[str, Depends(negotiate_language)]
+ApiLanguageDep = Annotated[str, Depends(api_language)]
 PageLanguageDep = Annotated[str, Depends(page_language)]
 Region = Annotated[str, PathParam(pattern=REGION_PATTERN)]
 

@@ -64,7 +64,7 @@ def analysis_out(analysis: Analysis) -> AnalysisOut:
     )
 
 
-def _query(
+async def _query(
     request: Request,
     *,
     region: Annotated[str, Query(pattern=REGION_PATTERN)],
