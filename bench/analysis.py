@@ -83,8 +83,8 @@ def proposal_rows() -> Iterator[dict[str, Any]]:
 
 async def load(url: str) -> float:
     """Migrate and bulk-load the data (executemany in batches); returns the seconds it took."""
-    from intake.adapters.tables import proposals, rounds
     from intake.app import MIGRATIONS
+    from intake.tables import proposals, rounds
     from shared.db import migrate_async
 
     started = time.perf_counter()

@@ -31,7 +31,7 @@ def test_the_secretariat_imports_a_file_and_fixes_a_quarantined_row(page: Any, b
     log_in(page, base_url)
 
     page.goto("/intake/vest/screening?lang=nb")
-    page.get_by_role("link", name="Importer forslag fra fil").click()
+    page.get_by_role("navigation", name="Arbeidssider").get_by_role("link", name="Import", exact=True).click()
     assert page.locator("h1").inner_text() == "Importer forslag fra fil"
     assert_accessible(page)
 

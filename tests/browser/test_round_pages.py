@@ -27,7 +27,7 @@ def test_the_secretariat_creates_and_edits_a_round(page: Any, base_url: str) -> 
     log_in(page, base_url)
 
     page.goto("/intake/vest/screening?lang=nb")
-    page.get_by_role("link", name="Runder", exact=True).click()
+    page.get_by_role("navigation", name="Arbeidssider").get_by_role("link", name="Runder", exact=True).click()
     assert page.locator("h1").inner_text() == "Innspillsrunder"
     assert_accessible(page)
 

@@ -6,14 +6,21 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from intake.adapters.tables import inbox, outbox
-from intake.adapters.uow import IntakeUnitOfWork
-from intake.domain.model import Round
+from intake.rounds.model import Round
+from intake.tables import inbox, outbox
+from intake.uow import IntakeUnitOfWork
 
 NOW = datetime.now(UTC)
+
+# Both backends for tests of the autumn-2019 round (the `database_url` fixture); PostgreSQL only where the live
+# tests run.
+BACKENDS = pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.live)], indirect=True
+)
 
 PROPOSAL: dict[str, Any] = {
     "region": "vest",

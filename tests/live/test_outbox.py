@@ -14,9 +14,9 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from sqlalchemy import select
 
-from intake.adapters.tables import outbox as intake_outbox
 from intake.app import create_app as create_intake_app
 from intake.settings import IntakeSettings
+from intake.tables import outbox as intake_outbox
 from kp_cli.nats_server import NatsServer
 from shared.contracts.streams import CONTACTS, INTAKE
 from shared.contracts.subjects import PROPOSAL_SUBMITTED, RECEIPT_REQUESTED
@@ -110,7 +110,7 @@ async def test_a_services_commit_is_published_by_its_own_relay(
     runtime = app.state.runtime
     async with app.router.lifespan_context(app):
         await eventually(lambda: runtime.broker_connected, timeout=20)
-        proposal_id = await submit(uow=app.state.new_uow())
+        proposal_id = await submit(uow=runtime.unit_of_work())
 
         async def published() -> list[Any]:
             return [m for m in await stream_messages(nc, INTAKE) if json.loads(m.data or b"")["subject"] == proposal_id]

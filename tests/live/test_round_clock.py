@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from intake.adapters.tables import outbox
-from intake.service import use_cases
+from intake.rounds import service as round_service
+from intake.tables import outbox
 from shared.contracts.subjects import ROUND_CLOSED, ROUND_OPENED
 from tests.support.live import intake_database, intake_uow
 
@@ -31,14 +31,14 @@ async def test_replicas_ticking_together_announce_each_change_once(database_url:
     try:
         now = datetime.now(UTC)
         for number in range(3):
-            fields = use_cases.RoundFields(f"Runde {number}", now - timedelta(hours=1), now + timedelta(hours=1))
-            await use_cases.create_round(
-                use_cases.CreateRound("vest", fields, f"vest-live-{number}"), intake_uow(replicas[0]), now=now
+            fields = round_service.RoundFields(f"Runde {number}", now - timedelta(hours=1), now + timedelta(hours=1))
+            await round_service.create_round(
+                round_service.CreateRound("vest", fields, f"vest-live-{number}"), intake_uow(replicas[0]), now=now
             )
 
         for moment in (now, now + timedelta(hours=2)):
             results = await asyncio.gather(
-                *(use_cases.announce_round_changes(moment, intake_uow(db)) for db in replicas for _ in range(2))
+                *(round_service.announce_round_changes(moment, intake_uow(db)) for db in replicas for _ in range(2))
             )
             announced = [r.opened if moment == now else r.closed for r in results]
             assert sorted(x for ids in announced for x in ids) == [f"vest-live-{n}" for n in range(3)]

@@ -15,12 +15,14 @@ from nats.aio.client import Client
 from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
 
-from intake.adapters.tables import inbox as intake_inbox
-from intake.adapters.tables import outbox as intake_outbox
-from intake.adapters.uow import IntakeUnitOfWork
 from intake.app import MIGRATIONS as INTAKE_MIGRATIONS
-from intake.domain.model import EffectQuestion, Proposer, Round
-from intake.service import use_cases as intake_use_cases
+from intake.proposals import service as proposal_service
+from intake.proposals.model import EffectQuestion, Proposer
+from intake.rounds import service as round_service
+from intake.rounds.model import Round
+from intake.tables import inbox as intake_inbox
+from intake.tables import outbox as intake_outbox
+from intake.uow import IntakeUnitOfWork
 from scoring.app import MIGRATIONS as SCORING_MIGRATIONS
 from scoring.app import create_app as create_scoring_app
 from scoring.settings import ScoringSettings
@@ -133,7 +135,7 @@ async def open_round(database: Database, round_id: str = "vest-2026") -> Round:
         id=round_id, region="vest", name="Vest 2026", opens_at=now - timedelta(days=1),
         closes_at=now + timedelta(days=30),
     )
-    await intake_use_cases.save_round(round_, intake_uow(database))
+    await round_service.save_round(round_, intake_uow(database))
     return round_
 
 
@@ -148,8 +150,8 @@ async def submit(
     if uow is None:
         assert database is not None
         uow = intake_uow(database)
-    result = await intake_use_cases.submit_proposal(
-        intake_use_cases.SubmitProposal(
+    result = await proposal_service.submit_proposal(
+        proposal_service.SubmitProposal(
             region="vest", round_id=round_id, municipality_number="4601", title=title,
             question=EffectQuestion("Elderly living at home", "Strength training", "", "Fewer falls"),
             background="", proposer=Proposer("Kari Nordmann", "kari@example.no"), consent=True,

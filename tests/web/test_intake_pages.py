@@ -10,12 +10,12 @@ from faststream.nats import TestNatsBroker
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
-from intake.adapters.tables import inbox, outbox, proposals
-from intake.adapters.uow import IntakeUnitOfWork
 from intake.app import MIGRATIONS, create_app
-from intake.domain.model import Round
-from intake.service import use_cases
+from intake.rounds import service as round_service
+from intake.rounds.model import Round
 from intake.settings import IntakeSettings
+from intake.tables import inbox, outbox, proposals
+from intake.uow import IntakeUnitOfWork
 from shared.db import migrate_async
 from shared.settings import CommonSettings
 
@@ -48,7 +48,7 @@ async def client(tmp_path, monkeypatch):
               default_language="nn", criteria_set="prioritering"),
         Round("closed-round", "vest", "Closed round", NOW - timedelta(days=30), NOW - timedelta(days=1)),
     ):
-        await use_cases.save_round(round_, IntakeUnitOfWork(runtime.database, outbox, inbox))
+        await round_service.save_round(round_, IntakeUnitOfWork(runtime.database, outbox, inbox))
     async with TestNatsBroker(runtime.broker), AsyncClient(transport=ASGITransport(app), base_url="http://t") as c:
         c.app = app  # type: ignore[attr-defined]
         yield c

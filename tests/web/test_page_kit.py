@@ -6,6 +6,7 @@ import pytest
 from starlette.requests import Request
 
 from shared.web.csrf import CSRF_COOKIE, CsrfProtection
+from shared.web.i18n import translate
 from shared.web.pages import FormTooLarge, choose_language, read_form
 from shared.web.ratelimit import SlidingWindowLimiter
 
@@ -25,6 +26,13 @@ def request(cookies: dict[str, str] | None = None, query: str = "", body: bytes 
 
     scope = {"type": "http", "method": "POST", "path": "/", "query_string": query.encode(), "headers": headers}
     return Request(scope, receive)
+
+
+def test_the_existing_translate_api_still_answers_with_page_messages() -> None:
+    import shared.web.pages  # noqa: F401 - registers the kit's catalog
+
+    assert translate("page.skip-to-content", "nn") == "Hopp til hovudinnhaldet"
+    assert translate("problem.round-closed", "nb") == "Runden er stengt"
 
 
 def test_language_comes_from_the_query_then_the_cookie_then_the_region() -> None:

@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from intake.service.ingestion import Outcome
-from shared.web.problems import DomainError
+from intake.ingestion.model import Outcome
+from shared.errors import DomainError
 
 intake_app = typer.Typer(help="Ingestion from other regions' systems: files, CloudEvents, keys.", no_args_is_help=True)
 console = Console()
@@ -56,7 +56,7 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Check a file or CloudEvents offline (no server, no database, no rounds); exit code 1 if any is invalid."""
-    from intake.service.ingestion import validate_offline
+    from intake.ingestion.service import validate_offline
 
     try:
         outcomes = validate_offline(file.name, file.read_bytes(), region)
@@ -86,18 +86,18 @@ def import_file(
 
 
 async def _import(name: str, content: bytes, region: str) -> list[Outcome]:
-    from intake.adapters.tables import inbox, outbox
-    from intake.adapters.uow import IntakeUnitOfWork
-    from intake.service.ingestion import IngestionContext
-    from intake.service.ingestion import import_file as run_import
+    from intake.ingestion.service import ImportFile
+    from intake.ingestion.service import import_file as run_import
     from intake.settings import IntakeSettings
+    from intake.tables import inbox, outbox
+    from intake.uow import IntakeReader, IntakeUnitOfWork
     from shared.db import Database
 
     database = Database(IntakeSettings().database_url)
     try:
         # The outbox rows are published by the running service's relay (or when it next starts).
-        ctx = IngestionContext(database, lambda: IntakeUnitOfWork(database, outbox, inbox))
-        return await run_import(region, name, content, "cli", ctx)
+        uow = IntakeUnitOfWork(database, outbox, inbox)
+        return await run_import(ImportFile(region, name, content, "cli"), uow, IntakeReader(database))
     finally:
         await database.dispose()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from intake.adapters.tables import inbox, outbox
-from intake.adapters.uow import IntakeUnitOfWork
-from intake.domain.model import Round
-from intake.service import use_cases
+from intake.rounds.model import Round
+from intake.rounds.service import save_round
 from intake.settings import IntakeSettings
+from intake.tables import inbox, outbox
+from intake.uow import IntakeUnitOfWork
 from shared.db import Database
 
 DEMO_REGION = "vest"
@@ -43,7 +43,7 @@ async def seed_demo(settings: IntakeSettings | None = None) -> Round:
     database = Database(settings.database_url)
     try:
         round_ = demo_round(datetime.now(UTC))
-        await use_cases.save_round(round_, IntakeUnitOfWork(database, outbox, inbox))
+        await save_round(round_, IntakeUnitOfWork(database, outbox, inbox))
         return round_
     finally:
         await database.dispose()

@@ -296,7 +296,7 @@ async def load_demo_2019(database_url: str) -> int:
     """
     from sqlalchemy import case, func, select
 
-    from intake.adapters.tables import proposal_history, proposals, reference_counters, rounds
+    from intake.tables import proposal_history, proposals, reference_counters, rounds
     from shared.db import Database, dialect_insert
 
     database = Database(database_url)

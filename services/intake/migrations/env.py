@@ -1,6 +1,6 @@
 """Alembic environment for intake: its own database, its own tables."""
 
-from intake.adapters.tables import metadata
+from intake.tables import metadata
 from shared.migrations_env import run_migrations
 
 run_migrations(metadata)

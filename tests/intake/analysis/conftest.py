@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,45 +10,16 @@ from typing import Any
 import pytest
 from httpx import ASGITransport, AsyncClient
 
-from intake.adapters.tables import proposals, rounds
-from intake.app import MIGRATIONS, create_app
+from intake.app import create_app
 from intake.settings import IntakeSettings
-from kp_cli.seed_2019 import load_demo_2019
+from intake.tables import proposals, rounds
 from shared.auth import Role, RoleGrant, issue_token
-from shared.db import migrate_async
 from shared.settings import CommonSettings
-from tests.support.postgres import EmbeddedPostgres
+from tests.intake.helpers import BACKENDS
+
+__all__ = ["BACKENDS", "secretariat", "token"]
 
 COMMON = CommonSettings(env="test")
-
-# Both backends; PostgreSQL only where the live tests run.
-BACKENDS = pytest.mark.parametrize(
-    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.live)], indirect=True
-)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[EmbeddedPostgres]:
-    """One PostgreSQL for the session, started on first use and stopped by its PID."""
-    server = EmbeddedPostgres().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated intake database with `kp seed demo-2019` loaded (SQLite unless parametrized otherwise)."""
-    backend = getattr(request, "param", "sqlite")
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
-    else:
-        server: EmbeddedPostgres = request.getfixturevalue("postgres_server")
-        url = await server.create_database()
-    await migrate_async(MIGRATIONS, url)
-    assert await load_demo_2019(url) == 66
-    return url
 
 
 @pytest.fixture

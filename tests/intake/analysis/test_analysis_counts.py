@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from intake.adapters.tables import outbox, proposal_history, proposals, reference_counters
-from intake.service.analysis import sort_key
+from intake.reference.model import sort_key
+from intake.tables import outbox, proposal_history, proposals, reference_counters
 from kp_cli.seed_2019 import OSLO, demo_proposals, load_demo_2019
 from tests.intake.analysis.conftest import BACKENDS, secretariat
 

@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from openpyxl import load_workbook
 
-from intake.adapters.exports import ExportTable, bar_chart_svg
-from intake.service.analysis import Row
+from intake.analysis.exports import ExportTable, bar_chart_svg
+from intake.analysis.model import Row
 from tests.intake.analysis.conftest import BACKENDS, secretariat, token
 
 ROUND = {"region": "vest", "round": "vest-2019-haust"}

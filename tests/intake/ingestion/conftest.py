@@ -15,12 +15,12 @@ from faststream.nats import TestNatsBroker
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
-from intake.adapters.tables import inbox, ingest_quarantine, outbox, proposals
-from intake.adapters.uow import IntakeUnitOfWork
 from intake.app import MIGRATIONS, create_app
-from intake.domain.model import Round
-from intake.service import use_cases
+from intake.rounds import service as round_service
+from intake.rounds.model import Round
 from intake.settings import IntakeSettings
+from intake.tables import inbox, ingest_quarantine, outbox, proposals
+from intake.uow import IntakeUnitOfWork
 from shared.auth import Role, RoleGrant, issue_token
 from shared.db import Database, migrate_async
 from shared.settings import CommonSettings
@@ -59,7 +59,7 @@ def region_key(region: str = "vest") -> dict[str, str]:
 
 async def save_rounds(database: Database, now: datetime | None = None) -> None:
     for round_ in rounds(now or datetime.now(UTC)):
-        await use_cases.save_round(round_, IntakeUnitOfWork(database, outbox, inbox))
+        await round_service.save_round(round_, IntakeUnitOfWork(database, outbox, inbox))
 
 
 async def count(client: AsyncClient, table: Any, **where: Any) -> int:

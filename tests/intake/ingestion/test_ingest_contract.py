@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from intake.service.ingestion import COLUMNS, REQUIRED_COLUMNS
+from intake.ingestion.model import COLUMNS, REQUIRED_COLUMNS
 from shared.contracts import ingest
 from shared.contracts.schema_export import SCHEMA_DIR
 from shared.contracts.subjects import CONSUMERS, INTAKE_INGEST_PROPOSAL

@@ -10,8 +10,8 @@ from openpyxl import Workbook
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
-from intake.adapters.tables import ingest_quarantine, proposals
 from intake.app import MIGRATIONS
+from intake.tables import ingest_quarantine, proposals
 from kp_cli.main import app as kp
 from shared.db import Database, migrate
 from tests.intake.ingestion.conftest import EXAMPLE_CSV, open_quarantine_count, proposal_count, save_rounds

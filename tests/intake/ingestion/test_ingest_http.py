@@ -8,7 +8,7 @@ import logging
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from intake.adapters.tables import outbox
+from intake.tables import outbox
 from shared.contracts.ingest import BATCH, STRUCTURED
 from tests.intake.ingestion.conftest import (
     CLOSED_ROUND,

@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from nats.aio.client import Client
 from sqlalchemy import func, select
 
-from intake.adapters.tables import ingest_quarantine, proposals
 from intake.app import MIGRATIONS, create_app
-from intake.service import ingestion
+from intake.ingestion import service as ingestion
 from intake.settings import IntakeSettings
+from intake.tables import ingest_quarantine, proposals
 from kp_cli.nats_server import NatsServer
 from shared.contracts.ingest import ingest_subject
 from shared.contracts.streams import DLQ, INGEST, INTAKE
@@ -148,9 +148,9 @@ async def test_a_redelivered_submission_makes_one_proposal(
     real_ingest = ingestion.ingest
     outcomes: list[str] = []
 
-    async def crash_once_after_the_work(arrival: Any, ctx: Any, **kwargs: Any) -> Any:
+    async def crash_once_after_the_work(*args: Any, **kwargs: Any) -> Any:
         """Do the work, then fail before the ack the first time, as a process killed at that moment would."""
-        outcome = await real_ingest(arrival, ctx, **kwargs)
+        outcome = await real_ingest(*args, **kwargs)
         outcomes.append(outcome.status)
         if len(outcomes) == 1:
             raise RuntimeError("crashed before the acknowledgement")

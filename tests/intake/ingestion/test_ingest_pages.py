@@ -3,13 +3,22 @@ corrected and replayed into a proposal through the form."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from httpx import AsyncClient
 
-from intake.adapters.tables import ingest_quarantine
+from intake.tables import ingest_quarantine
 from shared.auth import SESSION_COOKIE, Role, RoleGrant, issue_token
-from tests.intake.ingestion.conftest import EXAMPLE_CSV, count, open_quarantine_count, proposal_count
+from shared.contracts.ingest import BATCH
+from tests.intake.ingestion.conftest import (
+    EXAMPLE_CSV,
+    count,
+    event,
+    open_quarantine_count,
+    proposal_count,
+    region_key,
+)
 
 IMPORT = "/intake/vest/import"
 QUARANTINE = "/intake/vest/quarantine"
@@ -118,3 +127,20 @@ async def test_a_quarantined_row_is_corrected_and_replayed_into_a_proposal(inges
     assert await count(ingest, ingest_quarantine, status="resolved") == 1
     resolved = await ingest.get(QUARANTINE + "?status=resolved&lang=nb")
     assert "BGO-2026-0104" in resolved.text and "BGO-2026-0105" not in resolved.text
+
+
+async def test_the_quarantine_is_paged_by_fifty_and_the_api_pages_too(ingest, ingest_settings, secretariat):
+    batch = [event(f"BGO-Q{i:03d}", title="x") for i in range(55)]  # each quarantined: the title is too short
+    response = await ingest.post("/api/intake/v1/ingest/vest/events", content=json.dumps(batch),
+                                 headers={**region_key(), "Content-Type": BATCH})
+    assert response.status_code == 200 and response.json()["quarantined"] == 55
+    sign_in(ingest, ingest_settings.common.auth_secret)
+    first = (await ingest.get(QUARANTINE + "?lang=nb")).text
+    second = (await ingest.get(QUARANTINE + "?lang=nb&page=2")).text
+    assert "Viser 1–50 av 55" in first and "Viser 51–55 av 55" in second
+    listed = re.findall(r">(BGO-Q\d{3})</a>", first) + re.findall(r">(BGO-Q\d{3})</a>", second)
+    assert sorted(listed) == [f"BGO-Q{i:03d}" for i in range(55)]
+    assert 'href="/intake/vest/quarantine?status=open&amp;page=2"' in first
+    api = await ingest.get("/api/intake/v1/ingest/vest/quarantine", params={"size": 20, "page": 3},
+                           headers=secretariat())
+    assert len(api.json()) == 15

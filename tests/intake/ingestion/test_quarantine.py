@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from intake.adapters.tables import inbox, outbox
-from intake.adapters.uow import IntakeUnitOfWork
-from intake.domain.model import Round
-from intake.service import use_cases
+from intake.rounds import service as round_service
+from intake.rounds.model import Round
+from intake.tables import inbox, outbox
+from intake.uow import IntakeUnitOfWork
 from shared.contracts.ingest import STRUCTURED
 from tests.intake.ingestion.conftest import (
     CLOSED_ROUND,
@@ -112,7 +112,7 @@ async def test_a_fixed_round_lets_the_same_entry_through_on_replay(ingest, secre
     now = datetime.now(UTC)
     # The secretariat extends the round's window: the submission itself needs no correction.
     extended = Round(CLOSED_ROUND, "vest", "Closed", now - timedelta(days=40), now + timedelta(days=1))
-    await use_cases.save_round(extended, IntakeUnitOfWork(ingest.app.state.runtime.database, outbox, inbox))
+    await round_service.save_round(extended, IntakeUnitOfWork(ingest.app.state.runtime.database, outbox, inbox))
 
     replayed = await ingest.post(f"{BASE}/{entry_id}/replay", headers=headers)
 

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import itsdangerous.timed
 from sqlalchemy import update
 
-from intake.adapters.tables import revision_requests
-from intake.service.screening import RevisionLinkExpired, RevisionLinkInvalid, RevisionLinks
+from intake.screening.links import RevisionLinks
+from intake.screening.model import RevisionLinkExpired, RevisionLinkInvalid
+from intake.tables import revision_requests
 from shared.contracts.subjects import PROPOSAL_RESUBMITTED, STATUS_NOTICE_REQUESTED
 from tests.intake.screening.conftest import API, events_of
 

@@ -29,7 +29,7 @@ async def test_the_queue_is_refused_without_the_role_in_the_users_language(intak
     assert anonymous.status_code == 401 and "Du må logge inn" in anonymous.text
     log_in(intake, (Role.SECRETARIAT, "nord"))
     other = await intake.get(QUEUE + "?lang=en")
-    assert other.status_code == 403 and "only for this region" in other.text
+    assert other.status_code == 403 and "Forbidden" in other.text and "in this region" in other.text
 
 
 async def test_the_queue_lists_the_rounds_proposals_with_counts_and_filters(intake, submit):
@@ -39,7 +39,7 @@ async def test_the_queue_lists_the_rounds_proposals_with_counts_and_filters(inta
     page = await intake.get(QUEUE, params={"round": "open-round", "lang": "nb"})
     assert page.status_code == 200
     assert first["reference"] in page.text and "Honning" in page.text
-    assert '<td data-state="submitted">2</td>' in page.text
+    assert 'data-state="submitted">2</td>' in page.text
     filtered = await intake.get(QUEUE, params={"round": "open-round", "q": "HONNING"})
     assert first["reference"] not in filtered.text and "Honning" in filtered.text
 

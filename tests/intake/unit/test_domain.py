@@ -5,28 +5,26 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.domain import reference
-from intake.domain.model import (
+from intake.proposals.api import state_label
+from intake.proposals.model import (
     EffectQuestion,
-    InvalidInput,
     Origin,
     ProposalState,
     Proposer,
-    Round,
-    RoundStatus,
     check_classification,
     check_consent,
     check_decision,
     check_origin,
     check_self_assessment,
     format_reference,
-    in_zone,
-    round_status_label,
-    state_label,
 )
-from intake.domain.municipalities import municipality_valid_on
-from intake.domain.similarity import rank, tokens
-from intake.service.use_cases import SubmitProposal
+from intake.proposals.service import SubmitProposal
+from intake.proposals.similarity import rank, tokens
+from intake.reference import model as reference
+from intake.reference.model import municipality_valid_on
+from intake.rounds.api import status_label as round_status_label
+from intake.rounds.model import Round, RoundStatus, in_zone
+from shared.errors import InvalidInput
 
 
 def test_reference_is_region_year_and_four_digit_sequence():

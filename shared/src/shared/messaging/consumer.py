@@ -171,6 +171,7 @@ def event_subscriber(
 
 Context = TypeVar("Context")
 ContextHandler = Callable[[CloudEvent[Any], Context], Awaitable[None]]
+RawHandler = Callable[[NatsMessage, Context], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,13 @@ class _Registration(Generic[Context]):
     spec: ConsumerSpec
     accepts: tuple[EventSpec, ...]
     handler: ContextHandler[Context]
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class _RawRegistration(Generic[Context]):
+    spec: ConsumerSpec
+    handler: RawHandler[Context]
     batch_size: int
 
 
@@ -197,6 +205,7 @@ class EventRouter(Generic[Context]):
 
     def __init__(self) -> None:
         self.registrations: list[_Registration[Context]] = []
+        self.raw_registrations: list[_RawRegistration[Context]] = []
 
     def subscriber(
         self, spec: ConsumerSpec, *accepts: EventSpec, batch_size: int = 16
@@ -207,17 +216,41 @@ class EventRouter(Generic[Context]):
 
         return register
 
+    def raw_subscriber(
+        self, spec: ConsumerSpec, *, batch_size: int = 16
+    ) -> Callable[[RawHandler[Context]], RawHandler[Context]]:
+        """A handler of the durable's messages as they arrive, for streams that carry no CloudEvents of ours
+        (other regions' submissions on KP_INGEST). It decides itself what to retry, keep or give up on; a raised
+        exception is nacked, never terminated (pitfall 1)."""
+
+        def register(handler: RawHandler[Context]) -> RawHandler[Context]:
+            self.raw_registrations.append(_RawRegistration(spec, handler, batch_size))
+            return handler
+
+        return register
+
     def attach(self, broker: NatsBroker, context: Context) -> None:
-        """Subscribe every handler on `broker`, each called with the event and `context`."""
+        """Subscribe every handler on `broker`, each called with the event (or message) and `context`."""
         for registration in self.registrations:
             event_subscriber(broker, registration.spec, registration.accepts, batch_size=registration.batch_size)(
                 _bound(registration.handler, context)
             )
+        for raw in self.raw_registrations:
+            subscribe_durable(broker, raw.spec, _bound_raw(raw.handler, context), batch_size=raw.batch_size)
 
 
 def _bound(handler: ContextHandler[Context], context: Context) -> Handler:
     async def call(event: CloudEvent[Any]) -> None:
         await handler(event, context)
+
+    call.__name__ = handler.__name__
+    call.__doc__ = handler.__doc__
+    return call
+
+
+def _bound_raw(handler: RawHandler[Context], context: Context) -> Callable[[NatsMessage], Awaitable[None]]:
+    async def call(message: NatsMessage) -> None:
+        await handler(message, context)
 
     call.__name__ = handler.__name__
     call.__doc__ = handler.__doc__

@@ -1,0 +1,1 @@
+"""Reference data as committed files: municipalities, units, service areas, themes, criteria sets, summaries."""
