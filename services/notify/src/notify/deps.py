@@ -33,7 +33,7 @@ class NotifyRuntime(ServiceRuntime):
         return NotifyReader(self.database)
 
 
-def runtime(request: Request) -> NotifyRuntime:
+async def runtime(request: Request) -> NotifyRuntime:
     found: NotifyRuntime = request.app.state.runtime
     return found
 
@@ -41,11 +41,11 @@ def runtime(request: Request) -> NotifyRuntime:
 RuntimeDep = Annotated[NotifyRuntime, Depends(runtime)]
 
 
-def unit_of_work(runtime: RuntimeDep) -> NotifyUnitOfWork:
+async def unit_of_work(runtime: RuntimeDep) -> NotifyUnitOfWork:
     return runtime.unit_of_work()
 
 
-def reader(runtime: RuntimeDep) -> NotifyReader:
+async def reader(runtime: RuntimeDep) -> NotifyReader:
     return runtime.reader()
 
 

@@ -28,7 +28,7 @@ class OrderingRuntime(ServiceRuntime):
         return OrderingReader(self.database)
 
 
-def runtime(request: Request) -> OrderingRuntime:
+async def runtime(request: Request) -> OrderingRuntime:
     found: OrderingRuntime = request.app.state.runtime
     return found
 
@@ -36,11 +36,11 @@ def runtime(request: Request) -> OrderingRuntime:
 RuntimeDep = Annotated[OrderingRuntime, Depends(runtime)]
 
 
-def unit_of_work(runtime: RuntimeDep) -> OrderingUnitOfWork:
+async def unit_of_work(runtime: RuntimeDep) -> OrderingUnitOfWork:
     return runtime.unit_of_work()
 
 
-def reader(runtime: RuntimeDep) -> OrderingReader:
+async def reader(runtime: RuntimeDep) -> OrderingReader:
     return runtime.reader()
 
 

@@ -28,7 +28,7 @@ class RegistryRuntime(ServiceRuntime):
         return RegistryReader(self.database)
 
 
-def runtime(request: Request) -> RegistryRuntime:
+async def runtime(request: Request) -> RegistryRuntime:
     found: RegistryRuntime = request.app.state.runtime
     return found
 
@@ -36,15 +36,15 @@ def runtime(request: Request) -> RegistryRuntime:
 RuntimeDep = Annotated[RegistryRuntime, Depends(runtime)]
 
 
-def settings(runtime: RuntimeDep) -> RegistrySettings:
+async def settings(runtime: RuntimeDep) -> RegistrySettings:
     return runtime.settings
 
 
-def unit_of_work(runtime: RuntimeDep) -> RegistryUnitOfWork:
+async def unit_of_work(runtime: RuntimeDep) -> RegistryUnitOfWork:
     return runtime.unit_of_work()
 
 
-def reader(runtime: RuntimeDep) -> RegistryReader:
+async def reader(runtime: RuntimeDep) -> RegistryReader:
     return runtime.reader()
 
 

@@ -28,7 +28,9 @@ class ScoringRuntime(ServiceRuntime):
         return ScoringReader(self.database)
 
 
-def runtime(request: Request) -> ScoringRuntime:
+# `async def`, though nothing awaits: FastAPI runs a plain `def` dependency in its thread pool, a hand-off per
+# dependency per request that costs more than the dependency itself.
+async def runtime(request: Request) -> ScoringRuntime:
     found: ScoringRuntime = request.app.state.runtime
     return found
 
@@ -36,11 +38,11 @@ def runtime(request: Request) -> ScoringRuntime:
 RuntimeDep = Annotated[ScoringRuntime, Depends(runtime)]
 
 
-def unit_of_work(runtime: RuntimeDep) -> ScoringUnitOfWork:
+async def unit_of_work(runtime: RuntimeDep) -> ScoringUnitOfWork:
     return runtime.unit_of_work()
 
 
-def reader(runtime: RuntimeDep) -> ScoringReader:
+async def reader(runtime: RuntimeDep) -> ScoringReader:
     return runtime.reader()
 
 
