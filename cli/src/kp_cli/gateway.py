@@ -12,17 +12,14 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from fastapi import FastAPI
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
-INDEX = """<!doctype html>
-<html lang="nb"><head><meta charset="utf-8"><title>Kunnskapsportalen</title></head>
-<body><main><h1>Kunnskapsportalen</h1>
-<ul>{links}</ul>
-<p><a href="/readyz">/readyz</a></p></main></body></html>
-"""
+# `/` is intake's start page (every region's open rounds, sign-in for staff, links to each API), as the compose
+# gateway and the Kubernetes Ingress route it too.
+START_PAGE_SERVICE = "intake"
 
 
 class Gateway:
@@ -56,6 +53,8 @@ class Gateway:
             yield
 
     def _target(self, path: str) -> FastAPI | None:
+        if path == "/":
+            return self.apps.get(START_PAGE_SERVICE)  # the start page: open rounds, sign-in, the APIs
         parts = path.lstrip("/").split("/", 2)
         if parts[0] == "api" and len(parts) > 1:
             return self.apps.get(parts[1])
@@ -80,9 +79,6 @@ class Gateway:
             ready = all(checks.values())
             body = {"status": "ready" if ready else "not ready", "checks": checks}
             response = JSONResponse(body, 200 if ready else 503)
-        elif path == "/":
-            links = "".join(f'<li><a href="/api/{name}/docs">{name}</a></li>' for name in self.apps)
-            response = HTMLResponse(INDEX.format(links=links))
         else:
             response = JSONResponse(
                 {"type": "about:blank", "title": "Not found", "status": 404, "detail": path}, 404,

@@ -100,6 +100,10 @@ class InMemoryRounds:
     async def for_region(self, region: str) -> list[Round]:
         return sorted((r for r in self.rows.values() if r.region == region), key=lambda r: r.opens_at)
 
+    async def open_at(self, now: datetime) -> list[Round]:
+        found = (r for r in self.rows.values() if r.opens_at <= now < r.closes_at)
+        return sorted(found, key=lambda r: (r.region, r.closes_at))
+
     async def add(self, round_: Round) -> None:
         assert round_.id not in self.rows
         self.rows[round_.id] = round_

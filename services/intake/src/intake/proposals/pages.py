@@ -146,6 +146,29 @@ def _not_found(kit: PageKit, request: Request, language: str, **context: Any) ->
     )
 
 
+# Where developers and other regions' systems start: each service's OpenAPI document and the event contracts.
+DEVELOPER_LINKS = (
+    ("intake", "/api/intake/docs"), ("scoring", "/api/scoring/docs"), ("ordering", "/api/ordering/docs"),
+    ("registry", "/api/registry/docs"), ("notify", "/api/notify/docs"),
+)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def start_page(request: Request, kit: PagesDep, reader: ReaderDep) -> HTMLResponse:
+    """The front door: every region's open rounds and how to propose, sign-in for staff, the APIs for developers."""
+    now = datetime.now(UTC)
+    found = await rounds.open_rounds(reader, now)
+    language = choose_language(request, found[0].default_language if found else None)
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for round_ in found:
+        by_region.setdefault(round_.region, []).append(_round_item(round_, now))
+    regions = [{"code": code, **page_header(code), "rounds": items} for code, items in by_region.items()]
+    return kit.render(
+        request, "intake/start.html", language=language, title=translate("intake.start.title", language),
+        regions=regions, developer_links=DEVELOPER_LINKS, sign_in_url="/registry/sign-in",
+    )
+
+
 @router.get("/intake/{region}", response_class=HTMLResponse)
 async def landing(request: Request, region: Region, kit: PagesDep, reader: ReaderDep) -> HTMLResponse:
     """The region's rounds: open ones first, with their windows and meeting dates in Europe/Oslo."""

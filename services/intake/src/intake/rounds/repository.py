@@ -20,6 +20,8 @@ class Rounds(Protocol):
 
     async def for_region(self, region: str) -> list[Round]: ...
 
+    async def open_at(self, now: datetime) -> list[Round]: ...
+
     async def add(self, round_: Round) -> None: ...
 
     async def update(self, round_: Round) -> None: ...
@@ -85,6 +87,14 @@ class RoundRepository:
 
     async def for_region(self, region: str) -> list[Round]:
         result = await self.session.execute(select(rounds).where(rounds.c.region == region).order_by(rounds.c.opens_at))
+        return [_round(row) for row in result]
+
+    async def open_at(self, now: datetime) -> list[Round]:
+        """Every region's rounds whose proposal window is open at `now`, by region and closing time."""
+        result = await self.session.execute(
+            select(rounds).where(rounds.c.opens_at <= now, rounds.c.closes_at > now)
+            .order_by(rounds.c.region, rounds.c.closes_at)
+        )
         return [_round(row) for row in result]
 
     async def add(self, round_: Round) -> None:

@@ -172,6 +172,12 @@ async def list_rounds(
     return [r for r in found if status is None or r.status_at(now) is status]
 
 
+async def open_rounds(reader: RoundsReader, now: datetime | None = None) -> list[Round]:
+    """Every region's open rounds: what the start page offers to propose to."""
+    async with reader:
+        return await reader.rounds.open_at(now or datetime.now(UTC))
+
+
 async def get_round(round_id: str, reader: RoundsReader) -> Round:
     """One round, or RoundNotFound."""
     async with reader:
