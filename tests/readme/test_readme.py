@@ -6,13 +6,18 @@ press Ctrl-C and start it again) and waited for until `/readyz` answers. Every o
 persistent bash session, "terminal 2", with `set -euo pipefail`, so a variable set in one block is there in
 the next and any failing command fails the test. `# → text` comments state what the output shows; `…` stands
 for anything. `make test` is the suite itself and is the only command not run here. The README's port 8000
-is replaced by a free port, and its data lives in a temporary folder.
+(and 8081, the one `kp serve` uses) is replaced by a free port. Both terminals work in a fresh copy of the
+checkout (without its `.venv`, `.tools` and `var/`), so `make run` builds its own tools and environment as on a
+fresh clone, the README's relative paths (`var/mail/`, `examples/…`) hold, and the reader's own `var/` and
+environment are left alone.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
+import shutil
 import signal
 import subprocess
 import time
@@ -31,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DIRECTIVE = re.compile(r"<!--\s*readme:\s*(?P<what>[^>]*?)\s*-->\s*$")
 FENCE = re.compile(r"^```(?P<lang>\w*)\s*$")
-EXPECTATION = re.compile(r"#\s*→\s*(?P<text>.+)$")
+EXPECTATION = re.compile(r"#\s*→\s*(?P<text>.+)$", re.MULTILINE)
 END = "__README_BLOCK_END__"
 
 
@@ -85,26 +90,34 @@ def without_make_test(script: str) -> str:
 class Terminal:
     """A persistent bash session: blocks run one after another, sharing variables and the working folder."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.process = subprocess.Popen(
-            ["bash", "--noprofile", "--norc"], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, bufsize=1, start_new_session=True,
+            ["bash", "--noprofile", "--norc"], cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )
         self.run("set -euo pipefail")
 
-    def run(self, script: str, timeout: float = 180.0) -> str:
+    def run(self, script: str, timeout: float = 240.0) -> str:
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(f"{script}\necho {END}\n")
+        # The marker on a line of its own, even after output without a final newline.
+        self.process.stdin.write(f"{script}\nprintf '\\n%s\\n' {END}\n")
         self.process.stdin.flush()
-        output: list[str] = []
+        output = ""
         deadline = time.monotonic() + timeout
-        for line in self.process.stdout:
-            if line.rstrip("\n") == END:
-                return "".join(output)
-            output.append(line)
-            if time.monotonic() > deadline:
+        # Read with a deadline: a failed command ends the shell (set -e), but a background job it started may
+        # still hold the pipe open, so the end of the output would never come.
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 1.0)
+            if ready:
+                chunk = os.read(self.process.stdout.fileno(), 65536).decode(errors="replace")
+                if not chunk:
+                    break
+                output += chunk
+                if f"\n{END}\n" in f"\n{output}":
+                    return output.replace(f"{END}\n", "")
+            elif self.process.poll() is not None:
                 break
-        raise AssertionError("the block failed or stopped the shell; its output:\n" + "".join(output)[-4000:])
+        raise AssertionError("the block failed or stopped the shell; its output:\n" + output[-4000:])
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -115,15 +128,15 @@ class Terminal:
 class Server:
     """Terminal 1: `make run` in the background, restarted when the README starts it again."""
 
-    def __init__(self, env: dict[str, str], base_url: str, log: Path) -> None:
-        self.env, self.base_url, self.log = env, base_url, log
+    def __init__(self, env: dict[str, str], base_url: str, log: Path, cwd: Path) -> None:
+        self.env, self.base_url, self.log, self.cwd = env, base_url, log, cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, script: str) -> None:
         self.stop()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                ["bash", "-c", f"set -euo pipefail\n{script}"], cwd=ROOT, env=self.env, stdout=log,
+                ["bash", "-c", f"set -euo pipefail\n{script}"], cwd=self.cwd, env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + 180
@@ -149,15 +162,38 @@ class Server:
             self.process.wait(10)
 
 
+@dataclass(frozen=True)
+class Setting:
+    env: dict[str, str]
+    ports: dict[str, str]
+    checkout: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['8000']}"
+
+    def localise(self, script: str) -> str:
+        for readme_port, port in self.ports.items():
+            script = script.replace(f"127.0.0.1:{readme_port}", f"127.0.0.1:{port}")
+            script = script.replace(f"--port {readme_port}", f"--port {port}")
+        return without_make_test(script)
+
+
+def _not_in_a_fresh_clone(folder: str, names: list[str]) -> set[str]:
+    """What a fresh clone does not have: the environment, the tools, data and caches. node_modules is copied (the
+    images and CI fetch it with `npm ci` from the same lock file) to spare the test a download."""
+    skipped = {".git", ".venv", ".tools", "var", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
+    return {name for name in names if name in skipped}
+
+
 @pytest.fixture
-def environment(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KP_", "OTEL_"))}
-    env.update({
-        "KP_PORT": str(port), "KP_VAR_DIR": str(tmp_path / "var"), "KP_NATS_PORT": str(free_port()),
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-    })
-    yield env, f"http://127.0.0.1:{port}"
+def setting(tmp_path: Path) -> Iterator[Setting]:
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT, checkout, symlinks=True, ignore=_not_in_a_fresh_clone)
+    ports = {"8000": str(free_port()), "8081": str(free_port())}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KP_", "OTEL_", "VIRTUAL_ENV"))}
+    env.update({"KP_PORT": ports["8000"], "KP_NATS_PORT": str(free_port())})
+    yield Setting(env, ports, checkout)
 
 
 def test_the_readme_blocks_are_found() -> None:
@@ -167,15 +203,12 @@ def test_the_readme_blocks_are_found() -> None:
     assert any("make test" in b.text for b in blocks)
 
 
-def test_every_readme_command_works_against_a_running_system(
-    environment: tuple[dict[str, str], str], tmp_path: Path
-) -> None:
-    env, base_url = environment
-    server = Server(env, base_url, tmp_path / "make-run.log")
-    terminal = Terminal(env)
+def test_every_readme_command_works_against_a_running_system(setting: Setting, tmp_path: Path) -> None:
+    server = Server(setting.env, setting.base_url, tmp_path / "make-run.log", setting.checkout)
+    terminal = Terminal(setting.env, setting.checkout)
     try:
         for block in readme_blocks(README.read_text(encoding="utf-8")):
-            script = without_make_test(block.text).replace("127.0.0.1:8000", base_url.removeprefix("http://"))
+            script = setting.localise(block.text)
             if block.terminal == "1":
                 server.start(script)
                 continue

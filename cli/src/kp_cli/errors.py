@@ -28,9 +28,10 @@ def explain(error: BaseException) -> str | None:
 
     if isinstance(error, ValidationError) and error.title.endswith("Settings"):
         return _settings_problem(error)
-    nats_url = os.environ.get("KP_NATS_URL", "nats://127.0.0.1:4222")
     if isinstance(error, NoServersError | NatsTimeout):
-        return f"no NATS server answers at {nats_url} (is `make run` or nats-server running? set KP_NATS_URL)"
+        notes = [n.removeprefix("nats servers: ") for n in getattr(error, "__notes__", []) if n.startswith("nats")]
+        where = notes[0] if notes else os.environ.get("KP_NATS_URL", "nats://127.0.0.1:4222")
+        return f"no NATS server answers at {where} (is `make run` or nats-server running? set KP_NATS_URL or --url)"
     if isinstance(error, OperationalError):
         return f"the database cannot be opened: {str(error.orig or error).splitlines()[0]}"
     if isinstance(error, ConnectionRefusedError) or (isinstance(error, OSError) and error.errno == errno.ECONNREFUSED):

@@ -103,9 +103,18 @@ async def _import(name: str, content: bytes, region: str) -> list[Outcome]:
 
 
 @intake_app.command("key")
-def make_key(region: Annotated[str, typer.Argument(help="The region the key is for")]) -> None:
+def make_key(
+    region: Annotated[str, typer.Argument(help="The region the key is for")],
+    env_file: Annotated[Path | None, typer.Option(help="Also write KEY=… and KP_INTAKE_INGEST_KEYS=… to this file")]
+    = None,
+) -> None:
     """Make a region key: give the key to the region, put only its hash in KP_INTAKE_INGEST_KEYS."""
     key = secrets.token_urlsafe(32)
-    digest = hashlib.sha256(key.encode()).hexdigest()
+    setting = json.dumps({region: hashlib.sha256(key.encode()).hexdigest()})
     console.print(f"key for {region} (give it to the region, store it nowhere else): {key}")
-    console.print(f"KP_INTAKE_INGEST_KEYS='{json.dumps({region: digest})}'")
+    console.print(f"KP_INTAKE_INGEST_KEYS='{setting}'")
+    if env_file is not None:
+        # Sourcing it (`set -a; . FILE; set +a`) sets both: the server needs the hash, the region's system the key.
+        env_file.parent.mkdir(parents=True, exist_ok=True)
+        env_file.write_text(f"KEY={key}\nKP_INTAKE_INGEST_KEYS='{setting}'\n", encoding="utf-8")
+        env_file.chmod(0o600)

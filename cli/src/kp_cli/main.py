@@ -118,9 +118,12 @@ async def connect_nats(url: str | None, **options: Any) -> Client:
         """A server of the list that is down is no error while another answers (nats-py would log a traceback
         for each); when none answers, connect raises NoServersError, which `explain` puts in one line."""
 
-    return await nats.connect(
-        nats_servers(url or CommonSettings().nats_url), connect_timeout=5, error_cb=one_server_failed, **options
-    )
+    servers = nats_servers(url or CommonSettings().nats_url)
+    try:
+        return await nats.connect(servers, connect_timeout=5, error_cb=one_server_failed, **options)
+    except Exception as error:
+        error.add_note(f"nats servers: {', '.join(servers)}")  # `explain` names them in its one line
+        raise
 
 
 @dlq_app.command("list")
