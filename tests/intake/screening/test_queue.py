@@ -18,7 +18,8 @@ from tests.intake.helpers import BACKENDS
 
 QUEUE = "/intake/vest/screening"
 ROW = re.compile(
-    r'<tr>\s*<td><a class="ds-link" href="[^"]+">(?P<reference>[^<]+)</a></td>\s*<td>(?P<title>[^<]*)</td>\s*'
+    r'<tr>\s*<td class="kp-nowrap"><a class="ds-link" href="[^"]+">(?P<reference>[^<]+)</a></td>\s*'
+    r'<td>(?P<title>[^<]*)</td>\s*'
     r'<td data-state="[a-z_]+">(?P<state>[^<]*)</td>\s*<td>(?P<origin>[^<]*)</td>\s*<td>(?P<area>[^<]*)</td>'
 )
 # The 2019 round's proposers in Norwegian alphabetical order (Os before Osterøy, the unit by its name).
